@@ -1,0 +1,905 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Table is meta.k8s.io/v1 Table: the rows that `kubectl get` prints. The API server answers with
+// one when a client asks for "Accept: application/json;as=Table;v=v1;g=meta.k8s.io", and our CLI
+// and terminal UI print it with FormatTable.
+type Table struct {
+	TypeMeta `json:",inline"`
+	ListMeta `json:"metadata"`
+	// ColumnDefinitions describes each column; every row has one cell per column.
+	ColumnDefinitions []TableColumnDefinition `json:"columnDefinitions"`
+	// Rows holds one row per object.
+	Rows []TableRow `json:"rows"`
+}
+
+// TableColumnDefinition describes one column of a Table, as meta.k8s.io/v1 does. Names are in
+// Kubernetes' spelling ("Name", "Nominated Node", "Port(s)"); kubectl and FormatTable print them
+// upper case.
+type TableColumnDefinition struct {
+	// Name is the column's title.
+	Name string `json:"name"`
+	// Type is the OpenAPI type of the cells: "string", "integer", "number" or "boolean".
+	Type string `json:"type"`
+	// Format is an OpenAPI format hint; "name" marks the column that holds the object's name.
+	Format string `json:"format"`
+	// Description says what the column shows.
+	Description string `json:"description"`
+	// Priority 0 columns are always shown; priority 1 columns only with -o wide.
+	Priority int32 `json:"priority"`
+}
+
+// TableRow is one row of a Table.
+type TableRow struct {
+	// Cells holds one value per column: a string for text, an int64 for integers. Cells decoded
+	// from JSON hold float64 for numbers.
+	Cells []any `json:"cells"`
+	// Object is the object's JSON, when the client asked for it (includeObject=Object).
+	Object json.RawMessage `json:"object,omitempty"`
+}
+
+// TableOptions says how FormatTable prints a Table, as kubectl's flags do.
+type TableOptions struct {
+	// Wide shows the priority 1 columns too (-o wide).
+	Wide bool
+	// NoHeaders leaves out the header line (--no-headers).
+	NoHeaders bool
+	// WithNamespace adds a NAMESPACE column first (-A, --all-namespaces).
+	WithNamespace bool
+	// ShowLabels adds a LABELS column last (--show-labels).
+	ShowLabels bool
+	// Namespaces holds the NAMESPACE cell of each row, in row order. Where it is short, the
+	// namespace comes from the row's Object, if any.
+	Namespaces []string
+	// Labels holds the labels of each row's object, in row order, for the LABELS column. Where it
+	// is short, the labels come from the row's Object, if any.
+	Labels []map[string]string
+}
+
+// Description texts shared by many columns, as Kubernetes' swagger docs word them.
+const (
+	tableNameDescription = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated."
+	tableAgeDescription  = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC."
+)
+
+var (
+	tableNameColumn = TableColumnDefinition{Name: "Name", Type: "string", Format: "name", Description: tableNameDescription}
+	tableAgeColumn  = TableColumnDefinition{Name: "Age", Type: "string", Description: tableAgeDescription}
+
+	tablePodColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Ready", Type: "string", Description: "The aggregate readiness state of this pod for accepting traffic."},
+		{Name: "Status", Type: "string", Description: "The aggregate status of the containers in this pod."},
+		{Name: "Restarts", Type: "string", Description: "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted."},
+		tableAgeColumn,
+		{Name: "IP", Type: "string", Priority: 1, Description: "IP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated."},
+		{Name: "Node", Type: "string", Priority: 1, Description: "NodeName is a request to schedule this pod onto a specific node."},
+		{Name: "Nominated Node", Type: "string", Priority: 1, Description: "nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods."},
+		{Name: "Readiness Gates", Type: "string", Priority: 1, Description: "If specified, all readiness gates will be evaluated for pod readiness."},
+	}
+
+	tableNodeColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Status", Type: "string", Description: "The status of the node"},
+		{Name: "Roles", Type: "string", Description: "The roles of the node"},
+		tableAgeColumn,
+		{Name: "Version", Type: "string", Description: "Kubelet Version reported by the node."},
+		{Name: "Internal-IP", Type: "string", Priority: 1, Description: "List of addresses reachable to the node."},
+		{Name: "External-IP", Type: "string", Priority: 1, Description: "List of addresses reachable to the node."},
+		{Name: "OS-Image", Type: "string", Priority: 1, Description: "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."},
+		{Name: "Kernel-Version", Type: "string", Priority: 1, Description: "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."},
+		{Name: "Container-Runtime", Type: "string", Priority: 1, Description: "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2)."},
+	}
+
+	tableServiceColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Type", Type: "string", Description: "type determines how the Service is exposed."},
+		{Name: "Cluster-IP", Type: "string", Description: "clusterIP is the IP address of the service and is usually assigned randomly."},
+		{Name: "External-IP", Type: "string", Description: "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."},
+		{Name: "Port(s)", Type: "string", Description: "The list of ports that are exposed by this service."},
+		tableAgeColumn,
+		{Name: "Selector", Type: "string", Priority: 1, Description: "Route service traffic to pods with label keys and values matching this selector."},
+	}
+
+	tableEndpointsColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Endpoints", Type: "string", Description: "The set of all endpoints is the union of all subsets."},
+		tableAgeColumn,
+	}
+
+	tableReplicaSetColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Desired", Type: "integer", Description: "Replicas is the number of desired replicas."},
+		{Name: "Current", Type: "integer", Description: "Replicas is the most recently observed number of replicas."},
+		{Name: "Ready", Type: "integer", Description: "The number of ready replicas for this replica set."},
+		tableAgeColumn,
+		{Name: "Containers", Type: "string", Priority: 1, Description: "Names of each container in the template."},
+		{Name: "Images", Type: "string", Priority: 1, Description: "Images referenced by each container in the template."},
+		{Name: "Selector", Type: "string", Priority: 1, Description: "Selector is a label query over pods that should match the replica count."},
+	}
+
+	tableNamespaceColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Status", Type: "string", Description: "The status of the namespace"},
+		tableAgeColumn,
+	}
+
+	tableSecretColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Type", Type: "string", Description: "Used to facilitate programmatic handling of secret data."},
+		{Name: "Data", Type: "integer", Description: "The number of keys in the secret's data."},
+		tableAgeColumn,
+	}
+
+	tableEventColumns = []TableColumnDefinition{
+		{Name: "Last Seen", Type: "string", Description: "The time at which the most recent occurrence of this event was recorded."},
+		{Name: "Type", Type: "string", Description: "Type of this event (Normal, Warning), new types could be added in the future"},
+		{Name: "Reason", Type: "string", Description: "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."},
+		{Name: "Object", Type: "string", Description: "The object that this event is about."},
+		{Name: "Subobject", Type: "string", Priority: 1, Description: "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement."},
+		{Name: "Source", Type: "string", Priority: 1, Description: "The component reporting this event."},
+		{Name: "Message", Type: "string", Description: "A human-readable description of the status of this operation."},
+		{Name: "First Seen", Type: "string", Priority: 1, Description: "The time at which the event was first recorded."},
+		{Name: "Count", Type: "integer", Priority: 1, Description: "The number of times this event has occurred."},
+		{Name: "Name", Type: "string", Priority: 1, Format: "name", Description: tableNameDescription},
+	}
+
+	tableDefaultColumns = []TableColumnDefinition{tableNameColumn, tableAgeColumn}
+)
+
+// tablePrinterOf names the printer a kind uses: its kind for the kinds that have their own
+// columns, "" for the NAME/AGE default.
+func tablePrinterOf(group, kind string) string {
+	switch {
+	case group == "" && (kind == "Pod" || kind == "Node" || kind == "Service" || kind == "Endpoints" ||
+		kind == "Namespace" || kind == "Secret" || kind == "Event"):
+		return kind
+	case group == GroupApps && kind == "ReplicaSet":
+		return kind
+	}
+	return ""
+}
+
+// tablePrinterOfObject is tablePrinterOf for an object, by its Go type.
+func tablePrinterOfObject(obj Object) string {
+	switch obj.(type) {
+	case *Pod:
+		return "Pod"
+	case *Node:
+		return "Node"
+	case *Service:
+		return "Service"
+	case *Endpoints:
+		return "Endpoints"
+	case *Namespace:
+		return "Namespace"
+	case *Secret:
+		return "Secret"
+	case *Event:
+		return "Event"
+	case *ReplicaSet:
+		return "ReplicaSet"
+	}
+	return ""
+}
+
+// TableColumns returns the columns `kubectl get` prints for a kind, priority 1 (-o wide) columns
+// included, as the Kubernetes API server defines them. A nil r, or a kind without columns of its
+// own, gets Name and Age. The slice is the caller's to modify.
+func TableColumns(r *Resource) []TableColumnDefinition {
+	printer := ""
+	if r != nil {
+		printer = tablePrinterOf(r.Group, r.Kind)
+	}
+	var cols []TableColumnDefinition
+	switch printer {
+	case "Pod":
+		cols = tablePodColumns
+	case "Node":
+		cols = tableNodeColumns
+	case "Service":
+		cols = tableServiceColumns
+	case "Endpoints":
+		cols = tableEndpointsColumns
+	case "ReplicaSet":
+		cols = tableReplicaSetColumns
+	case "Namespace":
+		cols = tableNamespaceColumns
+	case "Secret":
+		cols = tableSecretColumns
+	case "Event":
+		cols = tableEventColumns
+	default:
+		cols = tableDefaultColumns
+	}
+	return slices.Clone(cols)
+}
+
+// TableCells returns the cells of obj's row, one per column of TableColumns of its kind, wide
+// columns included: strings for text and int64 for integers, computed as kubectl 1.2x computes
+// them. Ages are measured against now.
+func TableCells(obj Object, now time.Time) []any {
+	switch o := obj.(type) {
+	case *Pod:
+		return tablePodCells(o, now)
+	case *Node:
+		return tableNodeCells(o, now)
+	case *Service:
+		return tableServiceCells(o, now)
+	case *Endpoints:
+		return []any{o.Name, tableFormatEndpoints(o), tableAge(o.CreationTimestamp, now)}
+	case *ReplicaSet:
+		return tableReplicaSetCells(o, now)
+	case *Namespace:
+		return []any{o.Name, o.Status.Phase, tableAge(o.CreationTimestamp, now)}
+	case *Secret:
+		return []any{o.Name, o.Type, int64(len(o.Data)), tableAge(o.CreationTimestamp, now)}
+	case *Event:
+		return tableEventCells(o, now)
+	}
+	m := obj.GetObjectMeta()
+	return []any{m.Name, tableAge(m.CreationTimestamp, now)}
+}
+
+// BuildTable makes the Table of objs, which must all be of kind r: apiVersion meta.k8s.io/v1,
+// kind Table, the columns of TableColumns(r) and one row per object, with the object's JSON in
+// the row when includeObject. A nil r takes the kind of the first object. The caller fills in
+// the list metadata. It fails on a nil object, on an object of another kind, and on an object
+// that does not marshal.
+func BuildTable(r *Resource, objs []Object, now time.Time, includeObject bool) (*Table, error) {
+	if r == nil && len(objs) > 0 && objs[0] != nil {
+		r = ResourceFor(objs[0])
+	}
+	want := ""
+	if r != nil {
+		want = tablePrinterOf(r.Group, r.Kind)
+	}
+	t := &Table{
+		TypeMeta:          TypeMeta{APIVersion: GroupMeta + "/v1", Kind: "Table"},
+		ColumnDefinitions: TableColumns(r),
+		Rows:              make([]TableRow, 0, len(objs)),
+	}
+	for i, obj := range objs {
+		if obj == nil {
+			return nil, fmt.Errorf("table: object %d is nil", i)
+		}
+		if got := tablePrinterOfObject(obj); got != want {
+			kind := "objects"
+			if r != nil {
+				kind = r.Kind
+			}
+			return nil, fmt.Errorf("table: object %d (%T) is not a %s", i, obj, kind)
+		}
+		row := TableRow{Cells: TableCells(obj, now)}
+		if len(row.Cells) != len(t.ColumnDefinitions) {
+			return nil, fmt.Errorf("table: object %d (%T) has %d cells for %d columns", i, obj, len(row.Cells), len(t.ColumnDefinitions))
+		}
+		if includeObject {
+			raw, err := tableObjectJSON(obj, r)
+			if err != nil {
+				return nil, fmt.Errorf("table: object %d: %v", i, err)
+			}
+			row.Object = raw
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// tableObjectJSON marshals obj, adding apiVersion and kind when the object has neither, so that
+// the embedded object is self-describing as in Kubernetes. obj itself is not modified.
+func tableObjectJSON(obj Object, r *Resource) (json.RawMessage, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
+	}
+	if tm := obj.GetTypeMeta(); tm.APIVersion != "" || tm.Kind != "" {
+		return raw, nil
+	}
+	if rr := ResourceFor(obj); rr != nil {
+		r = rr
+	}
+	if r == nil || len(raw) < 2 || raw[0] != '{' {
+		return raw, nil
+	}
+	head, err := json.Marshal(TypeMeta{APIVersion: r.APIVersion(), Kind: r.Kind})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.Write(head[:len(head)-1]) // `{"apiVersion":...,"kind":...` without the closing brace
+	if rest := raw[1:]; len(bytes.TrimSpace(rest)) > 1 {
+		b.WriteByte(',')
+		b.Write(rest)
+	} else {
+		b.WriteByte('}')
+	}
+	return b.Bytes(), nil
+}
+
+// FormatTable writes t as kubectl prints it: left-aligned columns at least three spaces apart
+// (kubectl's tabwriter: minimum width 6, padding 3), the header line upper case, priority 1
+// columns only when opts.Wide, a NAMESPACE column first when opts.WithNamespace and a LABELS
+// column last when opts.ShowLabels. As kubectl, it writes nothing at all for a table without
+// rows (kubectl then says "No resources found" on stderr, which is the caller's business), cuts
+// text cells at the first line break with "...", and escapes terminal control sequences.
+func FormatTable(w io.Writer, t *Table, opts TableOptions) error {
+	if t == nil || len(t.Rows) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 6, 4, 3, ' ', 0)
+	var line strings.Builder
+	if !opts.NoHeaders {
+		var headers []string
+		if opts.WithNamespace {
+			headers = append(headers, "NAMESPACE")
+		}
+		for _, c := range t.ColumnDefinitions {
+			if opts.Wide || c.Priority == 0 {
+				headers = append(headers, strings.ToUpper(c.Name))
+			}
+		}
+		if opts.ShowLabels {
+			headers = append(headers, "LABELS")
+		}
+		line.WriteString(strings.Join(headers, "\t"))
+		line.WriteByte('\n')
+		if _, err := io.WriteString(tw, line.String()); err != nil {
+			return err
+		}
+	}
+	for i, row := range t.Rows {
+		line.Reset()
+		var cells []string
+		var meta *tableRowMeta
+		rowMeta := func() *tableRowMeta {
+			if meta == nil {
+				meta = tableParseRowMeta(row.Object)
+			}
+			return meta
+		}
+		if opts.WithNamespace {
+			if i < len(opts.Namespaces) {
+				cells = append(cells, tableEscape(opts.Namespaces[i]))
+			} else {
+				cells = append(cells, tableEscape(rowMeta().Metadata.Namespace))
+			}
+		}
+		for j, cell := range row.Cells {
+			if j >= len(t.ColumnDefinitions) {
+				break // more cells than columns: ignore the rest, as kubectl does
+			}
+			if opts.Wide || t.ColumnDefinitions[j].Priority == 0 {
+				cells = append(cells, tableFormatCell(cell))
+			}
+		}
+		if opts.ShowLabels {
+			var labels map[string]string
+			if i < len(opts.Labels) {
+				labels = opts.Labels[i]
+			} else {
+				labels = rowMeta().Metadata.Labels
+			}
+			cells = append(cells, tableEscape(tableFormatLabels(labels)))
+		}
+		line.WriteString(strings.Join(cells, "\t"))
+		line.WriteByte('\n')
+		if _, err := io.WriteString(tw, line.String()); err != nil {
+			return err
+		}
+	}
+	return tw.Flush()
+}
+
+// tableRowMeta is the part of a row's object that FormatTable may need.
+type tableRowMeta struct {
+	Metadata struct {
+		Namespace string            `json:"namespace"`
+		Labels    map[string]string `json:"labels"`
+	} `json:"metadata"`
+}
+
+// tableParseRowMeta reads the metadata of a row's object; a missing or bad object gives empty
+// metadata.
+func tableParseRowMeta(raw json.RawMessage) *tableRowMeta {
+	m := &tableRowMeta{}
+	if len(raw) > 0 {
+		_ = json.Unmarshal(raw, m)
+	}
+	return m
+}
+
+// tableFormatCell renders one cell as kubectl does: nothing for nil, text cut at the first line
+// break, anything else with fmt. Integral float64 values (from JSON) print as integers.
+func tableFormatCell(cell any) string {
+	switch v := cell.(type) {
+	case nil:
+		return ""
+	case string:
+		if i := strings.IndexAny(v, "\f\n\r"); i >= 0 {
+			return tableEscape(v[:i]) + "..."
+		}
+		return tableEscape(v)
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatInt(int64(v), 10)
+		}
+		return tableEscape(fmt.Sprint(v))
+	case json.Number:
+		return tableEscape(v.String())
+	}
+	return tableEscape(fmt.Sprint(cell))
+}
+
+// tableEscaper makes terminal escape sequences visible, as kubectl's printers.EscapeTerminal.
+var tableEscaper = strings.NewReplacer("\x1b", "^[", "\r", "\\r")
+
+// tableEscape escapes terminal control characters in s.
+func tableEscape(s string) string { return tableEscaper.Replace(s) }
+
+// HumanDuration renders d as kubectl's AGE column does (k8s.io/apimachinery's
+// duration.HumanDuration): "<invalid>" below -1s, "0s" for small negative values, seconds below
+// 2 minutes ("90s"), minutes and seconds below 10 minutes ("5m30s", "5m"), minutes below 3 hours
+// ("150m"), hours and minutes below 8 hours ("3h20m", "3h"), hours below 2 days ("36h"), days
+// and hours below 8 days ("3d4h", "3d"), days below 2 years ("400d"), years and days below 8
+// years ("2y10d", "2y"), and years after that ("9y").
+func HumanDuration(d time.Duration) string {
+	// Allow deviation no more than 2 seconds (excluded) to tolerate clock skew.
+	if seconds := int(d.Seconds()); seconds < -1 {
+		return "<invalid>"
+	} else if seconds < 0 {
+		return "0s"
+	} else if seconds < 60*2 {
+		return fmt.Sprintf("%ds", seconds)
+	}
+	minutes := int(d / time.Minute)
+	if minutes < 10 {
+		s := int(d/time.Second) % 60
+		if s == 0 {
+			return fmt.Sprintf("%dm", minutes)
+		}
+		return fmt.Sprintf("%dm%ds", minutes, s)
+	} else if minutes < 60*3 {
+		return fmt.Sprintf("%dm", minutes)
+	}
+	hours := int(d / time.Hour)
+	if hours < 8 {
+		m := int(d/time.Minute) % 60
+		if m == 0 {
+			return fmt.Sprintf("%dh", hours)
+		}
+		return fmt.Sprintf("%dh%dm", hours, m)
+	} else if hours < 48 {
+		return fmt.Sprintf("%dh", hours)
+	} else if hours < 24*8 {
+		h := hours % 24
+		if h == 0 {
+			return fmt.Sprintf("%dd", hours/24)
+		}
+		return fmt.Sprintf("%dd%dh", hours/24, h)
+	} else if hours < 24*365*2 {
+		return fmt.Sprintf("%dd", hours/24)
+	} else if hours < 24*365*8 {
+		dy := (hours / 24) % 365
+		if dy == 0 {
+			return fmt.Sprintf("%dy", hours/24/365)
+		}
+		return fmt.Sprintf("%dy%dd", hours/24/365, dy)
+	}
+	return fmt.Sprintf("%dy", hours/24/365)
+}
+
+// tableAge is kubectl's translateTimestampSince: "<unknown>" for a zero time, else the
+// HumanDuration since ts.
+func tableAge(ts Time, now time.Time) string {
+	if ts.IsZero() {
+		return "<unknown>"
+	}
+	return HumanDuration(now.Sub(ts.Time))
+}
+
+// tableFormatLabels is Kubernetes' labels.FormatLabels: "k=v" pairs sorted by key and joined by
+// commas, or "<none>".
+func tableFormatLabels(m map[string]string) string {
+	if len(m) == 0 {
+		return "<none>"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+// tableOrNone returns s, or "<none>" when s is empty.
+func tableOrNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}
+
+// tablePodCells is kubectl's printPod.
+func tablePodCells(pod *Pod, now time.Time) []any {
+	restarts := 0
+	totalContainers := len(pod.Spec.Containers)
+	readyContainers := 0
+	var lastRestart time.Time
+
+	reason := pod.Status.Phase
+	if pod.Status.Reason != "" {
+		reason = pod.Status.Reason
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == PodScheduled && c.Reason == "SchedulingGated" {
+			reason = "SchedulingGated"
+		}
+	}
+
+	initializing := false
+	for i := range pod.Status.InitContainerStatuses {
+		cs := &pod.Status.InitContainerStatuses[i]
+		restarts += int(cs.RestartCount)
+		if t := cs.LastTerminationState.Terminated; t != nil && lastRestart.Before(t.FinishedAt.Time) {
+			lastRestart = t.FinishedAt.Time
+		}
+		switch {
+		case cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0:
+			continue
+		case cs.State.Terminated != nil:
+			t := cs.State.Terminated
+			switch {
+			case t.Reason != "":
+				reason = "Init:" + t.Reason
+			case t.Signal != 0:
+				reason = fmt.Sprintf("Init:Signal:%d", t.Signal)
+			default:
+				reason = fmt.Sprintf("Init:ExitCode:%d", t.ExitCode)
+			}
+			initializing = true
+		case cs.State.Waiting != nil && cs.State.Waiting.Reason != "" && cs.State.Waiting.Reason != "PodInitializing":
+			reason = "Init:" + cs.State.Waiting.Reason
+			initializing = true
+		default:
+			reason = fmt.Sprintf("Init:%d/%d", i, len(pod.Spec.InitContainers))
+			initializing = true
+		}
+		break
+	}
+
+	if !initializing || tablePodConditionTrue(pod.Status.Conditions, "Initialized") {
+		// Restarts of (non-sidecar) init containers no longer count once the pod is initialized.
+		restarts = 0
+		lastRestart = time.Time{}
+		hasRunning := false
+		for i := len(pod.Status.ContainerStatuses) - 1; i >= 0; i-- {
+			cs := &pod.Status.ContainerStatuses[i]
+			restarts += int(cs.RestartCount)
+			if t := cs.LastTerminationState.Terminated; t != nil && lastRestart.Before(t.FinishedAt.Time) {
+				lastRestart = t.FinishedAt.Time
+			}
+			switch {
+			case cs.State.Waiting != nil && cs.State.Waiting.Reason != "":
+				reason = cs.State.Waiting.Reason
+			case cs.State.Terminated != nil && cs.State.Terminated.Reason != "":
+				reason = cs.State.Terminated.Reason
+			case cs.State.Terminated != nil:
+				if cs.State.Terminated.Signal != 0 {
+					reason = fmt.Sprintf("Signal:%d", cs.State.Terminated.Signal)
+				} else {
+					reason = fmt.Sprintf("ExitCode:%d", cs.State.Terminated.ExitCode)
+				}
+			case cs.Ready && cs.State.Running != nil:
+				hasRunning = true
+				readyContainers++
+			}
+		}
+		// Back to Running if a container still runs after another one completed.
+		if reason == "Completed" && hasRunning {
+			if tablePodConditionTrue(pod.Status.Conditions, PodReady) {
+				reason = PodRunning
+			} else {
+				reason = "NotReady"
+			}
+		}
+	}
+
+	if pod.DeletionTimestamp != nil && pod.Status.Reason == "NodeLost" {
+		reason = PodUnknown
+	} else if pod.DeletionTimestamp != nil && pod.Status.Phase != PodSucceeded && pod.Status.Phase != PodFailed {
+		reason = "Terminating"
+	}
+
+	restartsStr := strconv.Itoa(restarts)
+	if restarts != 0 && !lastRestart.IsZero() {
+		restartsStr = fmt.Sprintf("%d (%s ago)", restarts, tableAge(Time{lastRestart}, now))
+	}
+
+	podIP := ""
+	if len(pod.Status.PodIPs) > 0 {
+		podIP = pod.Status.PodIPs[0].IP
+	}
+	if podIP == "" {
+		podIP = pod.Status.PodIP
+	}
+	return []any{
+		pod.Name,
+		fmt.Sprintf("%d/%d", readyContainers, totalContainers),
+		reason,
+		restartsStr,
+		tableAge(pod.CreationTimestamp, now),
+		tableOrNone(podIP),
+		tableOrNone(pod.Spec.NodeName),
+		"<none>", // nominated node: minik8s's scheduler does not preempt
+		"<none>", // readiness gates: minik8s pods have none
+	}
+}
+
+// tablePodConditionTrue reports whether the pod condition of type typ is True.
+func tablePodConditionTrue(conds []PodCondition, typ string) bool {
+	for _, c := range conds {
+		if c.Type == typ {
+			return c.Status == ConditionTrue
+		}
+	}
+	return false
+}
+
+// tableNodeCells is kubectl's printNode.
+func tableNodeCells(node *Node, now time.Time) []any {
+	var status []string
+	for _, c := range node.Status.Conditions {
+		if c.Type == NodeReady {
+			if c.Status == ConditionTrue {
+				status = []string{"Ready"}
+			} else {
+				status = []string{"NotReady"}
+			}
+		}
+	}
+	if len(status) == 0 {
+		status = append(status, "Unknown")
+	}
+	if node.Spec.Unschedulable {
+		status = append(status, "SchedulingDisabled")
+	}
+
+	roleSet := map[string]bool{}
+	for k, v := range node.Labels {
+		switch {
+		case strings.HasPrefix(k, "node-role.kubernetes.io/"):
+			if role := strings.TrimPrefix(k, "node-role.kubernetes.io/"); role != "" {
+				roleSet[role] = true
+			}
+		case k == "kubernetes.io/role" && v != "":
+			roleSet[v] = true
+		}
+	}
+	roles := make([]string, 0, len(roleSet))
+	for r := range roleSet {
+		roles = append(roles, r)
+	}
+	sort.Strings(roles)
+
+	address := func(typ string) string {
+		for _, a := range node.Status.Addresses {
+			if a.Type == typ {
+				return a.Address
+			}
+		}
+		return "<none>"
+	}
+	unknown := func(s string) string {
+		if s == "" {
+			return "<unknown>"
+		}
+		return s
+	}
+	info := node.Status.NodeInfo
+	return []any{
+		node.Name,
+		strings.Join(status, ","),
+		tableOrNone(strings.Join(roles, ",")),
+		tableAge(node.CreationTimestamp, now),
+		info.KubeletVersion,
+		address("InternalIP"),
+		address("ExternalIP"),
+		unknown(info.OSImage),
+		unknown(info.KernelVersion),
+		unknown(info.ContainerRuntimeVersion),
+	}
+}
+
+// tableServiceCells is kubectl's printService.
+func tableServiceCells(svc *Service, now time.Time) []any {
+	clusterIP := svc.Spec.ClusterIP
+	if len(svc.Spec.ClusterIPs) > 0 {
+		clusterIP = svc.Spec.ClusterIPs[0]
+	}
+
+	var externalIP string
+	switch svc.Spec.Type {
+	case "", ServiceTypeClusterIP, ServiceTypeNodePort:
+		externalIP = tableOrNone(strings.Join(svc.Spec.ExternalIPs, ","))
+	case "LoadBalancer":
+		set := map[string]bool{}
+		for _, in := range svc.Status.LoadBalancer.Ingress {
+			if in.IP != "" {
+				set[in.IP] = true
+			} else if in.Hostname != "" {
+				set[in.Hostname] = true
+			}
+		}
+		var ips []string
+		for ip := range set {
+			ips = append(ips, ip)
+		}
+		sort.Strings(ips)
+		ips = append(ips, svc.Spec.ExternalIPs...)
+		externalIP = strings.Join(ips, ",")
+		if externalIP == "" {
+			externalIP = "<pending>"
+		}
+	default:
+		externalIP = "<unknown>"
+	}
+
+	ports := make([]string, len(svc.Spec.Ports))
+	for i, p := range svc.Spec.Ports {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "TCP"
+		}
+		if p.NodePort > 0 {
+			ports[i] = fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, proto)
+		} else {
+			ports[i] = fmt.Sprintf("%d/%s", p.Port, proto)
+		}
+	}
+
+	return []any{
+		svc.Name,
+		svc.Spec.Type,
+		tableOrNone(clusterIP),
+		externalIP,
+		tableOrNone(strings.Join(ports, ",")),
+		tableAge(svc.CreationTimestamp, now),
+		tableFormatLabels(svc.Spec.Selector),
+	}
+}
+
+// tableFormatEndpoints is kubectl's formatEndpoints: "ip:port" for every ready address and port, at
+// most three, then " + N more...".
+func tableFormatEndpoints(ep *Endpoints) string {
+	if len(ep.Subsets) == 0 {
+		return "<none>"
+	}
+	const max = 3
+	var list []string
+	more := false
+	count := 0
+	for i := range ep.Subsets {
+		ss := &ep.Subsets[i]
+		if len(ss.Ports) == 0 {
+			// Headless services may have addresses without ports.
+			count += len(ss.Addresses)
+			for _, a := range ss.Addresses {
+				if len(list) == max {
+					more = true
+					break
+				}
+				list = append(list, a.IP)
+			}
+			continue
+		}
+		for _, p := range ss.Ports {
+			count += len(ss.Addresses)
+			for _, a := range ss.Addresses {
+				if len(list) == max {
+					more = true
+					break
+				}
+				list = append(list, net.JoinHostPort(a.IP, strconv.Itoa(int(p.Port))))
+			}
+		}
+	}
+	ret := strings.Join(list, ",")
+	if more {
+		return fmt.Sprintf("%s + %d more...", ret, count-max)
+	}
+	return ret
+}
+
+// tableReplicaSetCells is kubectl's printReplicaSet.
+func tableReplicaSetCells(rs *ReplicaSet, now time.Time) []any {
+	desired := int64(1)
+	if rs.Spec.Replicas != nil {
+		desired = int64(*rs.Spec.Replicas)
+	}
+	containers := rs.Spec.Template.Spec.Containers
+	names := make([]string, len(containers))
+	images := make([]string, len(containers))
+	for i, c := range containers {
+		names[i], images[i] = c.Name, c.Image
+	}
+	selector := "<none>"
+	if sel, err := LabelSelectorAsSelector(rs.Spec.Selector); err != nil {
+		selector = "<error>"
+	} else if s := sel.String(); s != "" {
+		selector = s
+	}
+	return []any{
+		rs.Name,
+		desired,
+		int64(rs.Status.Replicas),
+		int64(rs.Status.ReadyReplicas),
+		tableAge(rs.CreationTimestamp, now),
+		strings.Join(names, ","),
+		strings.Join(images, ","),
+		selector,
+	}
+}
+
+// tableEventCells is kubectl's printEvent. minik8s events have no eventTime, so an event without
+// firstTimestamp is dated by its creationTimestamp.
+func tableEventCells(ev *Event, now time.Time) []any {
+	first := ev.FirstTimestamp
+	if first.IsZero() {
+		first = ev.CreationTimestamp
+	}
+	firstSeen := tableAge(first, now)
+	lastSeen := firstSeen
+	if !ev.LastTimestamp.IsZero() {
+		lastSeen = tableAge(ev.LastTimestamp, now)
+	}
+	count := int64(ev.Count)
+	if count == 0 {
+		count = 1
+	}
+	target := strings.ToLower(ev.InvolvedObject.Kind)
+	if ev.InvolvedObject.Name != "" {
+		target += "/" + ev.InvolvedObject.Name
+	}
+	component, instance := ev.Source.Component, ev.Source.Host
+	if component == "" {
+		component = ev.ReportingComponent
+	}
+	if instance == "" {
+		instance = ev.ReportingInstance
+	}
+	source := component
+	if instance != "" {
+		source += ", " + instance
+	}
+	return []any{
+		lastSeen,
+		ev.Type,
+		ev.Reason,
+		target,
+		ev.InvolvedObject.FieldPath,
+		source,
+		strings.TrimSpace(ev.Message),
+		firstSeen,
+		count,
+		ev.Name,
+	}
+}

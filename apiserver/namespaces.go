@@ -1,0 +1,119 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/minik8s/minik8s/api"
+	"github.com/minik8s/minik8s/apiserver/storage"
+)
+
+// namespaceOpen refuses new objects in a namespace that does not exist or is being deleted.
+func (s *Server) namespaceOpen(ctx context.Context, ns string) error {
+	res := api.LookupResource("namespaces")
+	kv, err := s.store.Get(ctx, storageKey(res, "", ns))
+	if errors.Is(err, storage.ErrNotFound) {
+		e := errNotFound(res, ns)
+		e.status.Message += fmt.Sprintf(": create it first (minik8s create namespace %s)", ns)
+		return e
+	}
+	if err != nil {
+		return err
+	}
+	obj, err := decodeStored(res, kv.Value, kv.ModRev)
+	if err != nil {
+		return err
+	}
+	if obj.GetObjectMeta().DeletionTimestamp != nil {
+		return newStatus(http.StatusForbidden, api.StatusReasonForbidden,
+			fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns))
+	}
+	return nil
+}
+
+func (s *Server) wakeNamespaces() {
+	select {
+	case s.nsWake <- struct{}{}:
+	default:
+	}
+}
+
+// namespaceLoop finishes the deletion of Terminating namespaces: it deletes what is in them
+// (Pods on nodes gracefully) and removes the namespace once nothing is left. It is level
+// triggered: woken by a namespace delete, and every few seconds anyway, so a restart or a lost
+// wake-up only delays it.
+func (s *Server) namespaceLoop(ctx context.Context) {
+	tick := time.NewTicker(3 * time.Second)
+	defer tick.Stop()
+	for {
+		if err := s.finalizeNamespaces(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("finalize namespaces", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.nsWake:
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) finalizeNamespaces(ctx context.Context) error {
+	nsRes := api.LookupResource("namespaces")
+	kvs, _, err := s.store.List(ctx, storagePrefix(nsRes, ""))
+	if err != nil {
+		return err
+	}
+	for _, kv := range kvs {
+		obj, err := decodeStored(nsRes, kv.Value, kv.ModRev)
+		if err != nil {
+			return err
+		}
+		meta := obj.GetObjectMeta()
+		if meta.DeletionTimestamp == nil {
+			continue
+		}
+		remaining := 0
+		for _, res := range api.Resources() {
+			if !res.Namespaced {
+				continue
+			}
+			items, _, err := s.store.List(ctx, storagePrefix(res, meta.Name))
+			if err != nil {
+				return err
+			}
+			remaining += len(items)
+			for _, it := range items {
+				o, err := decodeStored(res, it.Value, it.ModRev)
+				if err != nil {
+					return err
+				}
+				if _, err := s.doDelete(ctx, res, meta.Name, o.GetObjectMeta().Name, api.DeleteOptions{}, false); err != nil && !errors.Is(err, storage.ErrNotFound) {
+					return fmt.Errorf("delete %s %s/%s: %w", res.Name, meta.Name, o.GetObjectMeta().Name, err)
+				}
+			}
+		}
+		if remaining == 0 {
+			if _, err := s.store.Delete(ctx, kv.Key, kv.ModRev); err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
+				return err
+			}
+		} else {
+			// Something was deleted or is terminating; look again soon.
+			s.wakeLater(ctx)
+		}
+	}
+	return nil
+}
+
+func (s *Server) wakeLater(ctx context.Context) {
+	go func() {
+		select {
+		case <-ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+			s.wakeNamespaces()
+		}
+	}()
+}
