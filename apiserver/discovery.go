@@ -107,7 +107,7 @@ func (s *Server) groups() []apiGroup {
 func (s *Server) serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 	accept := r.Header.Get("Accept")
 	if strings.Contains(accept, "protobuf") {
-		w.Header().Set("Content-Type", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+		w.Header().Set("Content-Type", "application/octet-stream")
 		// A gnostic openapi_v2.Document with only field 1 (swagger) = "2.0", and field 2 (info)
 		// holding title (1) "minik8s" and version (2) "v1".
 		info := append([]byte{0x0a, 7}, "minik8s"...)

@@ -69,11 +69,11 @@ func readBody(r *http.Request) ([]byte, error) {
 }
 
 // decodeBody decodes a JSON (or YAML) request body strictly into a new object of the kind and
-// checks that apiVersion and kind, if given, are the URL's.
-func decodeBody(res *api.Resource, body []byte) (api.Object, error) {
+// checks that apiVersion and kind, if given, are the URL's. name is the URL's, for messages.
+func decodeBody(res *api.Resource, body []byte, name string) (api.Object, error) {
 	obj := res.New()
 	if err := api.DecodeStrict(body, obj); err != nil {
-		return nil, errInvalid(res, "", err)
+		return nil, errInvalid(res, name, err)
 	}
 	tm := obj.GetTypeMeta()
 	if tm.Kind != "" && tm.Kind != res.Kind {
@@ -123,7 +123,7 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 	if err != nil {
 		return nil, err
 	}
-	obj, err := decodeBody(res, body)
+	obj, err := decodeBody(res, body, "")
 	if err != nil {
 		return nil, err
 	}
@@ -215,7 +215,7 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, res *api.Resourc
 		s.writeError(w, r, err, res, ri.Name)
 		return
 	}
-	obj, err := decodeBody(res, body)
+	obj, err := decodeBody(res, body, ri.Name)
 	if err != nil {
 		s.writeError(w, r, err, res, ri.Name)
 		return
@@ -245,8 +245,8 @@ func (s *Server) update(w http.ResponseWriter, r *http.Request, res *api.Resourc
 	writeJSON(w, code, out)
 }
 
-// patch answers PATCH with a JSON merge patch (RFC 7386). Kubernetes' strategic merge patch is
-// taken as a merge patch too: lists are replaced whole rather than merged by key.
+// patch answers PATCH with a JSON merge patch (RFC 7386) or a Kubernetes strategic merge patch
+// (what kubectl apply sends), see strategicMerge.
 func (s *Server) patch(w http.ResponseWriter, r *http.Request, res *api.Resource, ri requestInfo) {
 	ct := r.Header.Get("Content-Type")
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
@@ -269,6 +269,7 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, res *api.Resource
 		s.writeError(w, r, errBadRequest("the patch is not a JSON object: %v", err), res, ri.Name)
 		return
 	}
+	strategic := ct == "application/strategic-merge-patch+json"
 	var pinned string
 	if m, ok := patch["metadata"].(map[string]any); ok {
 		pinned, _ = m["resourceVersion"].(string)
@@ -285,37 +286,23 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, res *api.Resource
 		if err := json.Unmarshal(oldJSON, &doc); err != nil {
 			return nil, err
 		}
-		merged, err := json.Marshal(mergePatch(doc, patch))
+		var result any
+		if strategic {
+			result = strategicMerge(doc, patch)
+		} else {
+			result = mergePatch(doc, patch)
+		}
+		merged, err := json.Marshal(result)
 		if err != nil {
 			return nil, err
 		}
-		return decodeBody(res, merged)
+		return decodeBody(res, merged, ri.Name)
 	}, pinned == "")
 	if err != nil {
 		s.writeError(w, r, err, res, ri.Name)
 		return
 	}
 	writeJSON(w, code, out)
-}
-
-// mergePatch applies an RFC 7386 merge patch.
-func mergePatch(doc any, patch any) any {
-	p, ok := patch.(map[string]any)
-	if !ok {
-		return patch
-	}
-	d, ok := doc.(map[string]any)
-	if !ok {
-		d = map[string]any{}
-	}
-	for k, v := range p {
-		if v == nil {
-			delete(d, k)
-			continue
-		}
-		d[k] = mergePatch(d[k], v)
-	}
-	return d
 }
 
 // updateLoop reads the object, lets mutate produce the new one from it, applies the update

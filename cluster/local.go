@@ -1,0 +1,240 @@
+// Package cluster runs a whole minik8s cluster on one machine, for demos, development and the
+// end-to-end tests: the control plane as a background process of the same binary, its data,
+// logs and process IDs under one directory, and the admin's config installed for the CLI.
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minik8s/minik8s/client"
+)
+
+// Options say where the local cluster lives and how to reach it.
+type Options struct {
+	// Dir holds everything of the cluster: server data, logs, process IDs.
+	Dir string
+	// Binary is the minik8s binary to start the components with (default: this process's).
+	Binary string
+	// Listen is the API server's address (default 127.0.0.1:6443).
+	Listen string
+	// EtcdPort is the embedded etcd's client port; the peer port is the next one (default 2379).
+	EtcdPort int
+	// InstallConfig is where the admin's config is copied ("" for nowhere).
+	InstallConfig string
+	// Progress receives one line per step.
+	Progress io.Writer
+}
+
+func (o *Options) defaults() error {
+	if o.Dir == "" {
+		return errors.New("the cluster directory is not set (--dir)")
+	}
+	if o.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		o.Binary = exe
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:6443"
+	}
+	if o.EtcdPort == 0 {
+		o.EtcdPort = 2379
+	}
+	if o.Progress == nil {
+		o.Progress = io.Discard
+	}
+	return nil
+}
+
+func (o *Options) serverDir() string { return filepath.Join(o.Dir, "server") }
+func (o *Options) pidFile() string   { return filepath.Join(o.Dir, "server.pid") }
+func (o *Options) logFile() string   { return filepath.Join(o.Dir, "server.log") }
+
+// AdminConfigPath is the admin's config of the local cluster.
+func (o *Options) AdminConfigPath() string { return filepath.Join(o.serverDir(), "admin.yaml") }
+
+// Up starts the control plane unless it already runs, waits until it answers, and installs the
+// admin's config. It is idempotent.
+func Up(ctx context.Context, o Options) error {
+	if err := o.defaults(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return fmt.Errorf("make %s: %w", o.Dir, err)
+	}
+	if pid, ok := running(o.pidFile()); ok {
+		fmt.Fprintf(o.Progress, "control plane already running (pid %d)\n", pid)
+	} else {
+		fmt.Fprintf(o.Progress, "starting the control plane (logs: %s)\n", o.logFile())
+		logf, err := os.OpenFile(o.logFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(o.Binary, "server",
+			"--data-dir", o.serverDir(),
+			"--listen", o.Listen,
+			"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort),
+			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1))
+		cmd.Stdout, cmd.Stderr = logf, logf
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := cmd.Start(); err != nil {
+			logf.Close()
+			return fmt.Errorf("start %s server: %w", o.Binary, err)
+		}
+		logf.Close()
+		if err := os.WriteFile(o.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+			return err
+		}
+		go func() { _ = cmd.Wait() }()
+	}
+	fmt.Fprintln(o.Progress, "waiting for the API server")
+	if err := waitReady(ctx, o); err != nil {
+		return err
+	}
+	if o.InstallConfig != "" {
+		b, err := os.ReadFile(o.AdminConfigPath())
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(o.InstallConfig), 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(o.InstallConfig, b, 0o600); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Progress, "admin config installed as %s\n", o.InstallConfig)
+	}
+	fmt.Fprintf(o.Progress, "cluster is up: https://%s\n", o.Listen)
+	return nil
+}
+
+// waitReady polls the server's health and an authenticated request until both answer.
+func waitReady(ctx context.Context, o Options) error {
+	deadline := time.Now().Add(90 * time.Second)
+	var last error
+	for time.Now().Before(deadline) {
+		if _, ok := running(o.pidFile()); !ok {
+			return fmt.Errorf("the control plane exited; last lines of %s:\n%s", o.logFile(), tail(o.logFile(), 15))
+		}
+		if last = ping(ctx, o); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the API server did not answer within 90s (%v); see %s", last, o.logFile())
+}
+
+func ping(ctx context.Context, o Options) error {
+	cfg, err := client.LoadConfig(o.AdminConfigPath())
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = c.Namespaces().Get(rctx, "default")
+	return err
+}
+
+// Status says whether the control plane runs and answers.
+func Status(ctx context.Context, o Options, w io.Writer) error {
+	if err := o.defaults(); err != nil {
+		return err
+	}
+	pid, ok := running(o.pidFile())
+	if !ok {
+		fmt.Fprintln(w, "control plane: stopped")
+		return errors.New("the cluster is not running; start it with `minik8s cluster up`")
+	}
+	if err := ping(ctx, o); err != nil {
+		fmt.Fprintf(w, "control plane: running (pid %d) but not answering: %v\n", pid, err)
+		return errors.New("the API server does not answer; see " + o.logFile())
+	}
+	fmt.Fprintf(w, "control plane: running (pid %d), https://%s\n", pid, o.Listen)
+	fmt.Fprintf(w, "admin config:  %s\n", o.AdminConfigPath())
+	return nil
+}
+
+// Down stops the control plane (SIGTERM, then SIGKILL after 20s). With purge, it also deletes
+// the cluster's directory. It is idempotent.
+func Down(o Options, purge bool) error {
+	if err := o.defaults(); err != nil {
+		return err
+	}
+	if pid, ok := running(o.pidFile()); ok {
+		fmt.Fprintf(o.Progress, "stopping the control plane (pid %d)\n", pid)
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		deadline := time.Now().Add(20 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	_ = os.Remove(o.pidFile())
+	if purge {
+		fmt.Fprintf(o.Progress, "removing %s\n", o.Dir)
+		return os.RemoveAll(o.Dir)
+	}
+	return nil
+}
+
+func running(pidFile string) (int, bool) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, alive(pid)
+}
+
+// alive reports whether pid runs and is not a zombie.
+func alive(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
