@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	kjson "sigs.k8s.io/json"
 )
 
 // DecodeStrict decodes JSON into obj and refuses what Kubernetes' strict decoding refuses: a
@@ -17,6 +19,14 @@ import (
 // a FieldError with the field's path ("spec.containers[0].imagee"), all of them at once, and obj
 // is left untouched when there is any.
 func DecodeStrict(data []byte, obj any) error {
+	// The fast path: one case-sensitive strict pass into a scratch object. Only a document
+	// that fails it is walked again, to name every bad field.
+	scratch := reflect.New(reflect.TypeOf(obj).Elem()).Interface()
+	strictErrs, err := kjson.UnmarshalStrict(data, scratch, kjson.DisallowUnknownFields)
+	if err == nil && len(strictErrs) == 0 {
+		reflect.ValueOf(obj).Elem().Set(reflect.ValueOf(scratch).Elem())
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var generic any

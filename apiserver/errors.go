@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/minik8s/minik8s/api"
 	"github.com/minik8s/minik8s/apiserver/storage"
@@ -88,10 +89,21 @@ func toStatus(err error, res *api.Resource, name string) *statusError {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	b, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(newStatus(code, api.StatusReasonInternalError, "encode the answer: "+err.Error()).status)
+	}
+	writeRaw(w, code, b)
+}
+
+// writeRaw answers with JSON that is already encoded.
+func writeRaw(w http.ResponseWriter, code int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	_ = enc.Encode(v)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error, res *api.Resource, name string) {

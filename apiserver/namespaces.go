@@ -11,8 +11,18 @@ import (
 	"github.com/minik8s/minik8s/apiserver/storage"
 )
 
-// namespaceOpen refuses new objects in a namespace that does not exist or is being deleted.
+// namespaceOpen refuses new objects in a namespace that does not exist or is being deleted. It
+// reads the namespace cache, and etcd only when the cache does not know the namespace yet.
 func (s *Server) namespaceOpen(ctx context.Context, ns string) error {
+	s.nsMu.RLock()
+	terminating, known := s.nsCache[ns]
+	s.nsMu.RUnlock()
+	if known {
+		if terminating {
+			return errTerminating(ns)
+		}
+		return nil
+	}
 	res := api.LookupResource("namespaces")
 	kv, err := s.store.Get(ctx, storageKey(res, "", ns))
 	if errors.Is(err, storage.ErrNotFound) {
@@ -28,10 +38,58 @@ func (s *Server) namespaceOpen(ctx context.Context, ns string) error {
 		return err
 	}
 	if obj.GetObjectMeta().DeletionTimestamp != nil {
-		return newStatus(http.StatusForbidden, api.StatusReasonForbidden,
-			fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns))
+		return errTerminating(ns)
 	}
 	return nil
+}
+
+func errTerminating(ns string) error {
+	return newStatus(http.StatusForbidden, api.StatusReasonForbidden,
+		fmt.Sprintf("unable to create new content in namespace %s because it is being terminated", ns))
+}
+
+// watchNamespaces keeps nsCache (name → terminating) in step with etcd until ctx ends.
+func (s *Server) watchNamespaces(ctx context.Context) {
+	res := api.LookupResource("namespaces")
+	for ctx.Err() == nil {
+		kvs, rev, err := s.store.List(ctx, storagePrefix(res, ""))
+		if err != nil {
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		fresh := map[string]bool{}
+		for _, kv := range kvs {
+			if obj, err := decodeStored(res, kv.Value, kv.ModRev); err == nil {
+				fresh[obj.GetObjectMeta().Name] = obj.GetObjectMeta().DeletionTimestamp != nil
+			}
+		}
+		s.nsMu.Lock()
+		s.nsCache = fresh
+		s.nsMu.Unlock()
+		var werr error
+		for ev := range s.store.Watch(ctx, storagePrefix(res, ""), rev, &werr) {
+			if ev.Type == storage.Delete {
+				if obj, err := decodeStored(res, ev.PrevValue, ev.Rev); err == nil {
+					s.nsMu.Lock()
+					delete(s.nsCache, obj.GetObjectMeta().Name)
+					s.nsMu.Unlock()
+				}
+				continue
+			}
+			if obj, err := decodeStored(res, ev.Value, ev.Rev); err == nil {
+				s.nsMu.Lock()
+				s.nsCache[obj.GetObjectMeta().Name] = obj.GetObjectMeta().DeletionTimestamp != nil
+				s.nsMu.Unlock()
+			}
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
 }
 
 func (s *Server) wakeNamespaces() {

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
@@ -102,7 +103,7 @@ func checkNamespace(res *api.Resource, ri requestInfo, obj api.Object) error {
 }
 
 func (s *Server) create(w http.ResponseWriter, r *http.Request, res *api.Resource, ri requestInfo) {
-	obj, err := s.doCreate(r, res, ri)
+	obj, stored, err := s.doCreate(r, res, ri)
 	if err != nil {
 		name := ""
 		if obj != nil {
@@ -111,29 +112,54 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, res *api.Resourc
 		s.writeError(w, r, err, res, name)
 		return
 	}
+	if stored != nil {
+		writeRaw(w, http.StatusCreated, withResourceVersion(stored, obj.GetObjectMeta().ResourceVersion))
+		return
+	}
 	writeJSON(w, http.StatusCreated, obj)
 }
 
-func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (api.Object, error) {
+// withResourceVersion returns the stored encoding of an object (which has no resourceVersion:
+// etcd keeps it) with its resourceVersion put in, saving a second encoding of the object.
+func withResourceVersion(stored []byte, rv string) []byte {
+	const marker = `"metadata":{`
+	i := bytes.Index(stored, []byte(marker))
+	if i < 0 {
+		return stored
+	}
+	i += len(marker)
+	field := `"resourceVersion":"` + rv + `"`
+	if stored[i] != '}' {
+		field += ","
+	}
+	out := make([]byte, 0, len(stored)+len(field))
+	out = append(out, stored[:i]...)
+	out = append(out, field...)
+	return append(out, stored[i:]...)
+}
+
+// doCreate stores a new object; it returns the object and its stored encoding (nil for a dry
+// run).
+func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (api.Object, []byte, error) {
 	if res.Namespaced && ri.Namespace == "" {
-		return nil, newStatus(http.StatusMethodNotAllowed, api.StatusReasonMethodNotAllowed,
+		return nil, nil, newStatus(http.StatusMethodNotAllowed, api.StatusReasonMethodNotAllowed,
 			fmt.Sprintf("create %s in a namespace: POST %s", res.Name, res.Path("NAMESPACE", "")))
 	}
 	body, err := readBody(r)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	obj, err := decodeBody(res, body, "")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkNamespace(res, ri, obj); err != nil {
-		return obj, err
+		return obj, nil, err
 	}
 	meta := obj.GetObjectMeta()
 	if res.Namespaced {
 		if err := s.namespaceOpen(r.Context(), meta.Namespace); err != nil {
-			return obj, err
+			return obj, nil, err
 		}
 	}
 	generated := meta.Name == "" && meta.GenerateName != ""
@@ -142,7 +168,7 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 	}
 	api.Default(obj)
 	if errs := api.Validate(obj); len(errs) > 0 {
-		return obj, errInvalid(res, meta.Name, errs)
+		return obj, nil, errInvalid(res, meta.Name, errs)
 	}
 	meta.UID = newUID()
 	meta.CreationTimestamp = api.Now()
@@ -154,15 +180,15 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 		meta.Generation = 1
 	}
 	if err := s.admit(r.Context(), res, obj, nil); err != nil {
-		return obj, err
+		return obj, nil, err
 	}
 	if dryRun(r) {
-		return obj, nil
+		return obj, nil, nil
 	}
 	for attempt := 0; ; attempt++ {
 		data, err := encodeForStore(obj)
 		if err != nil {
-			return obj, err
+			return obj, nil, err
 		}
 		rev, err := s.store.Create(r.Context(), storageKey(res, meta.Namespace, meta.Name), data)
 		if errors.Is(err, storage.ErrAlreadyExists) && generated && attempt < 5 {
@@ -170,10 +196,10 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 			continue
 		}
 		if err != nil {
-			return obj, err
+			return obj, nil, err
 		}
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
-		return obj, nil
+		return obj, data, nil
 	}
 }
 

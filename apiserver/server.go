@@ -19,6 +19,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
+	"go.etcd.io/etcd/server/v3/etcdserver/api/v3client"
 
 	"github.com/minik8s/minik8s/api"
 	"github.com/minik8s/minik8s/apiserver/storage"
@@ -57,6 +58,8 @@ type Server struct {
 	url   string
 
 	nsWake    chan struct{}
+	nsMu      sync.RWMutex
+	nsCache   map[string]bool // namespace name → terminating
 	stopLoops context.CancelFunc
 	wg        sync.WaitGroup
 }
@@ -125,10 +128,14 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("write admin.yaml: %w", err)
 	}
 	loopCtx, cancel := context.WithCancel(context.Background())
-	s.wg.Add(1)
+	s.wg.Add(2)
 	go func() {
 		defer s.wg.Done()
 		s.namespaceLoop(loopCtx)
+	}()
+	go func() {
+		defer s.wg.Done()
+		s.watchNamespaces(loopCtx)
 	}()
 	go func() {
 		select {
@@ -182,7 +189,9 @@ func (s *Server) startEtcd(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		endpoints = []string{clientURL}
+		// The embedded etcd is reached in-process, without gRPC over the network.
+		s.cli = v3client.New(e.Server)
+		return nil
 	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: nopZap()})
 	if err != nil {

@@ -19,16 +19,19 @@ type Server struct {
 	*apiserver.Server
 	Client *client.Client
 	Config *client.Config
+	// EtcdURL is where the embedded etcd listens for ordinary etcd clients.
+	EtcdURL string
 }
 
 // Start starts a server for t and stops it in t's cleanup.
 func Start(t testing.TB) *Server {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
+	etcdURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	srv, err := apiserver.Start(ctx, apiserver.Config{
 		DataDir:       t.TempDir(),
 		Listen:        "127.0.0.1:0",
-		EtcdClientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+		EtcdClientURL: etcdURL,
 		EtcdPeerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
@@ -48,7 +51,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatalf("client: %v", err)
 	}
-	return &Server{Server: srv, Client: c, Config: cfg}
+	return &Server{Server: srv, Client: c, Config: cfg, EtcdURL: etcdURL}
 }
 
 func freePort(t testing.TB) int {
