@@ -30,7 +30,11 @@ func (f *fileOptions) read(o *Options) ([]Manifest, error) {
 	if len(f.files) == 0 {
 		return nil, fmt.Errorf("no manifests given: pass -f FILE, -f DIR or -f -")
 	}
-	return ReadManifests(f.files, o.In, f.recursive)
+	ms, err := ReadManifests(f.files, o.In, f.recursive)
+	if err != nil {
+		return nil, fmt.Errorf("nothing was done; fix these manifests and try again:\n%w", err)
+	}
+	return ms, nil
 }
 
 func newApplyCommand(o *Options) *cobra.Command {
