@@ -53,6 +53,10 @@ func (f filter) matches(obj api.Object) bool {
 	return f.fields.Matches(func(field string) (string, bool) { return fieldValue(doc, field) })
 }
 
+// falseWhenMissing are the boolean field selectors: omitempty leaves false out of the JSON, and
+// Kubernetes reads it as "false" (spec.unschedulable=false selects schedulable nodes).
+var falseWhenMissing = map[string]bool{"spec.unschedulable": true}
+
 // fieldValue reads a dotted path out of an object's JSON; a missing leaf reads as "" as in
 // Kubernetes (an unscheduled Pod matches spec.nodeName=).
 func fieldValue(doc map[string]any, path string) (string, bool) {
@@ -66,6 +70,9 @@ func fieldValue(doc map[string]any, path string) (string, bool) {
 	}
 	switch v := cur.(type) {
 	case nil:
+		if falseWhenMissing[path] {
+			return "false", true
+		}
 		return "", true
 	case string:
 		return v, true

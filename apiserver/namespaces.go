@@ -16,8 +16,9 @@ import (
 func (s *Server) namespaceOpen(ctx context.Context, ns string) error {
 	s.nsMu.RLock()
 	terminating, known := s.nsCache[ns]
+	caughtUp := s.nsCacheRev >= s.nsWriteRev.Load()
 	s.nsMu.RUnlock()
-	if known {
+	if known && caughtUp {
 		if terminating {
 			return errTerminating(ns)
 		}
@@ -65,6 +66,7 @@ func (s *Server) watchNamespaces(ctx context.Context) {
 		}
 		s.nsMu.Lock()
 		s.nsCache = fresh
+		s.nsCacheRev = rev
 		s.nsMu.Unlock()
 		var werr error
 		for ev := range s.store.Watch(ctx, storagePrefix(res, ""), rev, &werr) {
@@ -74,13 +76,14 @@ func (s *Server) watchNamespaces(ctx context.Context) {
 					delete(s.nsCache, obj.GetObjectMeta().Name)
 					s.nsMu.Unlock()
 				}
-				continue
-			}
-			if obj, err := decodeStored(res, ev.Value, ev.Rev); err == nil {
+			} else if obj, err := decodeStored(res, ev.Value, ev.Rev); err == nil {
 				s.nsMu.Lock()
 				s.nsCache[obj.GetObjectMeta().Name] = obj.GetObjectMeta().DeletionTimestamp != nil
 				s.nsMu.Unlock()
 			}
+			s.nsMu.Lock()
+			s.nsCacheRev = ev.Rev
+			s.nsMu.Unlock()
 		}
 	}
 }
@@ -89,6 +92,17 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-time.After(d):
+	}
+}
+
+// noteNamespaceWrite records that this server marked or removed a namespace at rev: until the
+// cache has seen rev, namespaceOpen asks etcd.
+func (s *Server) noteNamespaceWrite(rev int64) {
+	for {
+		cur := s.nsWriteRev.Load()
+		if rev <= cur || s.nsWriteRev.CompareAndSwap(cur, rev) {
+			return
+		}
 	}
 }
 
@@ -155,8 +169,12 @@ func (s *Server) finalizeNamespaces(ctx context.Context) error {
 			}
 		}
 		if remaining == 0 {
-			if _, err := s.store.Delete(ctx, kv.Key, kv.ModRev); err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
+			rev, err := s.store.Delete(ctx, kv.Key, kv.ModRev)
+			if err != nil && !errors.Is(err, storage.ErrNotFound) && !errors.Is(err, storage.ErrConflict) {
 				return err
+			}
+			if err == nil {
+				s.noteNamespaceWrite(rev)
 			}
 		} else {
 			// Something was deleted or is terminating; look again soon.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,6 +171,7 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 	if errs := api.Validate(obj); len(errs) > 0 {
 		return obj, nil, errInvalid(res, meta.Name, errs)
 	}
+	resetStatus(obj)
 	meta.UID = newUID()
 	meta.CreationTimestamp = api.Now()
 	meta.ResourceVersion = ""
@@ -200,6 +202,21 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 		}
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
 		return obj, data, nil
+	}
+}
+
+// resetStatus clears the status a client sent with a create, for the kinds whose status only
+// the cluster writes (as Kubernetes' create strategies do).
+func resetStatus(obj api.Object) {
+	switch o := obj.(type) {
+	case *api.Pod:
+		o.Status = api.PodStatus{Phase: api.PodPending}
+	case *api.ReplicaSet:
+		o.Status = api.ReplicaSetStatus{}
+	case *api.Service:
+		o.Status = api.ServiceStatus{}
+	case *api.Namespace:
+		o.Status = api.NamespaceStatus{Phase: api.NamespaceActive}
 	}
 }
 
@@ -503,7 +520,9 @@ func (s *Server) del(w http.ResponseWriter, r *http.Request, res *api.Resource, 
 			fmt.Sprintf("namespace %q may not be deleted", ri.Name)), res, ri.Name)
 		return
 	}
-	out, err := s.doDelete(r.Context(), res, ri.Namespace, ri.Name, opts, dryRun(r))
+	// kubectl delete --dry-run=server sends dryRun in the DeleteOptions body, not in the query.
+	dry := dryRun(r) || slices.Contains(opts.DryRun, "All")
+	out, err := s.doDelete(r.Context(), res, ri.Namespace, ri.Name, opts, dry)
 	if err != nil {
 		s.writeError(w, r, err, res, ri.Name)
 		return
@@ -558,6 +577,7 @@ func (s *Server) doDelete(ctx context.Context, res *api.Resource, ns, name strin
 		}
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
 		if res.Kind == "Namespace" {
+			s.noteNamespaceWrite(rev)
 			s.wakeNamespaces()
 		}
 		return obj, nil

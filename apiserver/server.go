@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -62,6 +63,12 @@ type Server struct {
 	nsCache   map[string]bool // namespace name → terminating
 	stopLoops context.CancelFunc
 	wg        sync.WaitGroup
+
+	// nsCacheRev is the etcd revision nsCache reflects (under nsMu); nsWriteRev is the newest
+	// revision at which this server marked or removed a namespace. The cache answers only when
+	// it has caught up with nsWriteRev, so that a client sees its own namespace deletes.
+	nsCacheRev int64
+	nsWriteRev atomic.Int64
 }
 
 // Start brings up etcd (embedded unless external endpoints are given), the credentials, the
@@ -269,11 +276,14 @@ const (
 
 func (s *Server) authenticate(r *http.Request) string {
 	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
 		return ""
 	}
 	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		return ""
+	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.creds.AdminToken)) == 1 {
 		return userAdmin
 	}
