@@ -7,7 +7,9 @@ LDFLAGS := -s -w -X github.com/minik8s/minik8s/apiserver.Version=$(VERSION) -X g
 KUBECTL_DIR := build/tools/kubectl
 CLUSTER_DIR ?= $(HOME)/.minik8s/cluster
 
-.PHONY: help build test test-unit test-e2e bench lint up down clean tools
+IMAGES_DIR := build/images
+
+.PHONY: help build images test test-unit test-e2e bench lint up down clean tools
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
@@ -15,14 +17,17 @@ help: ## show this help
 build: ## build bin/minik8s
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/minik8s
 
+images: build ## build the system and test images (OCI archives) into build/images
+	$(GO) run ./cmd/mkimage --out $(IMAGES_DIR) --minik8s $(BIN)
+
 test: test-unit test-e2e ## run the unit, integration and end-to-end tests
 
 test-unit: ## unit tests and integration tests (real embedded etcd and API server)
 	$(GO) test -count=1 ./...
 
-test-e2e: build tools ## end-to-end tests against a real local cluster
+test-e2e: build images tools ## end-to-end tests against a real local cluster (as root)
 	@mkdir -p build
-	KUBECTL=$(CURDIR)/$(KUBECTL_DIR)/usr/bin/kubectl MINIK8S_BIN=$(CURDIR)/$(BIN) \
+	KUBECTL=$(CURDIR)/$(KUBECTL_DIR)/usr/bin/kubectl MINIK8S_BIN=$(CURDIR)/$(BIN) MINIK8S_IMAGES=$(CURDIR)/$(IMAGES_DIR) \
 		$(GO) test -count=1 -tags e2e -timeout 20m -v ./e2e/ 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
 bench: build ## benchmarks, reported as ratios against the layer beneath
@@ -40,10 +45,10 @@ $(KUBECTL_DIR)/usr/bin/kubectl:
 	cd $(KUBECTL_DIR) && apt-get download kubernetes-client 2>/dev/null && dpkg -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb
 	@test -x $@ || { echo "could not fetch kubernetes-client: run 'apt-get update' first"; exit 1; }
 
-up: build ## start a local cluster and install ~/.minik8s/config
-	$(BIN) cluster up --dir $(CLUSTER_DIR)
+up: build images ## start a local cluster (as root), push the images, install ~/.minik8s/config
+	$(BIN) cluster up --dir $(CLUSTER_DIR) --images $(IMAGES_DIR)
 
-down: ## stop the local cluster
+down: ## stop the local cluster and remove its containers and networks
 	@if [ -x $(BIN) ]; then $(BIN) cluster down --dir $(CLUSTER_DIR); fi
 
 clean: down ## stop the local cluster and remove build outputs

@@ -28,16 +28,19 @@ type Credentials struct {
 	ServerCert tls.Certificate
 	AdminToken string
 	JoinToken  string
+	// KubeletToken is what the API server presents to kubelets when it proxies logs and exec.
+	KubeletToken string
 }
 
 // File names inside the data directory.
 const (
-	caCertFile     = "pki/ca.crt"
-	caKeyFile      = "pki/ca.key"
-	serverCertFile = "pki/server.crt"
-	serverKeyFile  = "pki/server.key"
-	adminTokenFile = "tokens/admin"
-	joinTokenFile  = "tokens/join"
+	caCertFile       = "pki/ca.crt"
+	caKeyFile        = "pki/ca.key"
+	serverCertFile   = "pki/server.crt"
+	serverKeyFile    = "pki/server.key"
+	adminTokenFile   = "tokens/admin"
+	joinTokenFile    = "tokens/join"
+	kubeletTokenFile = "tokens/kubelet"
 )
 
 // LoadOrCreateCredentials reads the credentials from dataDir, making what is missing. The
@@ -61,6 +64,9 @@ func LoadOrCreateCredentials(dataDir string, hosts []string) (*Credentials, erro
 		return nil, err
 	}
 	if c.JoinToken, err = loadOrCreateToken(filepath.Join(dataDir, joinTokenFile)); err != nil {
+		return nil, err
+	}
+	if c.KubeletToken, err = loadOrCreateToken(filepath.Join(dataDir, kubeletTokenFile)); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -213,4 +219,18 @@ func loadOrCreateToken(path string) (string, error) {
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 120))
 	return n
+}
+
+// IssueServingCert signs a serving certificate for a node's kubelet (or any other component)
+// with the cluster CA.
+func (c *Credentials) IssueServingCert(cn string, hosts []string) (tls.Certificate, error) {
+	certPEM, key, err := IssueCertificate(c.CACert, c.CAKey, cn, hosts, x509.ExtKeyUsageServerAuth)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.X509KeyPair(certPEM, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
 }

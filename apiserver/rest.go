@@ -225,6 +225,25 @@ func dryRun(r *http.Request) bool { return r.URL.Query().Get("dryRun") == "All" 
 // admit is where per-kind rules that need the store go (allocations, references). It runs after
 // validation and before the write.
 func (s *Server) admit(ctx context.Context, res *api.Resource, obj, old api.Object) error {
+	switch o := obj.(type) {
+	case *api.Node:
+		if o.Spec.PodCIDR == "" && old != nil {
+			o.Spec.PodCIDR = old.(*api.Node).Spec.PodCIDR
+			o.Spec.PodCIDRs = old.(*api.Node).Spec.PodCIDRs
+		}
+		if o.Spec.PodCIDR == "" {
+			cidr, err := s.allocatePodCIDR(ctx, o.Name)
+			if err != nil {
+				return err
+			}
+			o.Spec.PodCIDR, o.Spec.PodCIDRs = cidr, []string{cidr}
+		}
+	case *api.Service:
+		if o.Spec.ClusterIP == "" && old != nil {
+			o.Spec.ClusterIP = old.(*api.Service).Spec.ClusterIP
+			o.Spec.ClusterIPs = old.(*api.Service).Spec.ClusterIPs
+		}
+	}
 	return nil
 }
 

@@ -43,7 +43,10 @@ type Config struct {
 	// EtcdClientURL and EtcdPeerURL are where the embedded etcd listens (defaults
 	// http://127.0.0.1:2379 and http://127.0.0.1:2380).
 	EtcdClientURL, EtcdPeerURL string
-	Logger                     *slog.Logger
+	// Handlers are served beside the API, after authentication, by path prefix (the image
+	// registry under "/v2/").
+	Handlers map[string]http.Handler
+	Logger   *slog.Logger
 }
 
 // Server is a running API server. Its methods are safe for concurrent use.
@@ -57,6 +60,9 @@ type Server struct {
 	ln    net.Listener
 	http  *http.Server
 	url   string
+
+	kubeletOnce sync.Once
+	kubeletHTTP *http.Client
 
 	nsWake    chan struct{}
 	nsMu      sync.RWMutex
@@ -316,6 +322,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"Unauthorized: a valid bearer token is required (see the server's admin.yaml)").status)
 		return
 	}
+	for prefix, h := range s.cfg.Handlers {
+		if strings.HasPrefix(r.URL.Path, prefix) || r.URL.Path+"/" == prefix {
+			h.ServeHTTP(w, r)
+			return
+		}
+	}
 	switch r.URL.Path {
 	case "/version":
 		writeJSON(w, http.StatusOK, versionInfo())
@@ -346,6 +358,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if !res.Namespaced && ri.Namespace != "" {
 		writeJSON(w, http.StatusNotFound, newStatus(http.StatusNotFound, api.StatusReasonNotFound, res.Name+" are not namespaced").status)
+		return
+	}
+	if res.Kind == "Pod" && ri.Name != "" && podSubresources[ri.Subresource] != "" {
+		if r.Method != podSubresources[ri.Subresource] {
+			writeJSON(w, http.StatusMethodNotAllowed, newStatus(http.StatusMethodNotAllowed, api.StatusReasonMethodNotAllowed,
+				fmt.Sprintf("use %s for pods/%s", podSubresources[ri.Subresource], ri.Subresource)).status)
+			return
+		}
+		s.proxyToKubelet(w, r, res, ri)
 		return
 	}
 	if ri.Subresource != "" && !(ri.Subresource == "status" && res.HasStatus) {

@@ -242,3 +242,29 @@ func (c *Client) watch(ctx context.Context, res *api.Resource, path string, opts
 	}()
 	return out, nil
 }
+
+// Stream sends a request and returns the open answer for the caller to read (logs, exec). A
+// non-2xx answer is returned as a *StatusError instead. The caller closes the body.
+func (c *Client) Stream(ctx context.Context, method, path string, query url.Values, body io.Reader) (*http.Response, error) {
+	u := c.base + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.watchHTTP.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, c.base, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		return nil, statusFromBody(resp.StatusCode, data)
+	}
+	return resp, nil
+}

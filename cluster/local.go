@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +33,14 @@ type Options struct {
 	EtcdPort int
 	// InstallConfig is where the admin's config is copied ("" for nowhere).
 	InstallConfig string
+	// NoNode runs only the control plane: no containerd, no kubelet.
+	NoNode bool
+	// NodeName is the name of the server's node (default "node-1").
+	NodeName string
+	// Images are OCI archives to push into the cluster's registry once it is up.
+	Images []string
+	// ServerArgs are passed on to `minik8s server` (for example --restart-backoff=1s).
+	ServerArgs []string
 	// Progress receives one line per step.
 	Progress io.Writer
 }
@@ -55,8 +65,15 @@ func (o *Options) defaults() error {
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
+	if o.NodeName == "" {
+		o.NodeName = "node-1"
+	}
 	return nil
 }
+
+func (o *Options) containerdDir() string  { return filepath.Join(o.Dir, "containerd") }
+func (o *Options) containerdSock() string { return filepath.Join(o.containerdDir(), "containerd.sock") }
+func (o *Options) nodeDir() string        { return filepath.Join(o.serverDir(), "node") }
 
 func (o *Options) serverDir() string { return filepath.Join(o.Dir, "server") }
 func (o *Options) pidFile() string   { return filepath.Join(o.Dir, "server.pid") }
@@ -74,6 +91,11 @@ func Up(ctx context.Context, o Options) error {
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return fmt.Errorf("make %s: %w", o.Dir, err)
 	}
+	if !o.NoNode {
+		if err := startContainerd(ctx, o); err != nil {
+			return err
+		}
+	}
 	if pid, ok := running(o.pidFile()); ok {
 		fmt.Fprintf(o.Progress, "control plane already running (pid %d)\n", pid)
 	} else {
@@ -82,11 +104,18 @@ func Up(ctx context.Context, o Options) error {
 		if err != nil {
 			return err
 		}
-		cmd := exec.Command(o.Binary, "server",
+		args := []string{"server",
 			"--data-dir", o.serverDir(),
 			"--listen", o.Listen,
 			"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort),
-			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1))
+			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1)}
+		if o.NoNode {
+			args = append(args, "--no-node")
+		} else {
+			// A local cluster looks for images in its own registry only: nothing leaves the machine.
+			args = append(args, "--containerd-socket", o.containerdSock(), "--node-name", o.NodeName, "--fallback-registry=")
+		}
+		cmd := exec.Command(o.Binary, append(args, o.ServerArgs...)...)
 		cmd.Stdout, cmd.Stderr = logf, logf
 		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 		if err := cmd.Start(); err != nil {
@@ -102,6 +131,20 @@ func Up(ctx context.Context, o Options) error {
 	fmt.Fprintln(o.Progress, "waiting for the API server")
 	if err := waitReady(ctx, o); err != nil {
 		return err
+	}
+	if !o.NoNode {
+		fmt.Fprintf(o.Progress, "waiting for node %s to be Ready\n", o.NodeName)
+		if err := waitNodeReady(ctx, o); err != nil {
+			return err
+		}
+	}
+	for _, img := range o.Images {
+		fmt.Fprintf(o.Progress, "pushing %s\n", filepath.Base(img))
+		push := exec.CommandContext(ctx, o.Binary, "image", "push", img, "--config", o.AdminConfigPath())
+		push.Stdout, push.Stderr = o.Progress, o.Progress
+		if err := push.Run(); err != nil {
+			return fmt.Errorf("push %s: %w", img, err)
+		}
 	}
 	if o.InstallConfig != "" {
 		b, err := os.ReadFile(o.AdminConfigPath())
@@ -174,24 +217,24 @@ func Status(ctx context.Context, o Options, w io.Writer) error {
 	return nil
 }
 
-// Down stops the control plane (SIGTERM, then SIGKILL after 20s). With purge, it also deletes
-// the cluster's directory. It is idempotent.
+// Down stops the control plane (SIGTERM, then SIGKILL after 20s), removes every container,
+// Pod network and cgroup of the node (`minik8s node reset`), and stops containerd. With purge,
+// it also deletes the cluster's directory. It is idempotent.
 func Down(o Options, purge bool) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
-	if pid, ok := running(o.pidFile()); ok {
-		fmt.Fprintf(o.Progress, "stopping the control plane (pid %d)\n", pid)
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		deadline := time.Now().Add(20 * time.Second)
-		for alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if alive(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+	stopProcess(o.Progress, "the control plane", o.pidFile())
+	if _, ok := running(o.containerdPidFile()); ok {
+		fmt.Fprintln(o.Progress, "removing the node's containers and pod networks")
+		reset := exec.Command(o.Binary, "node", "reset", "--data-dir", o.nodeDir(), "--containerd-socket", o.containerdSock())
+		reset.Stdout, reset.Stderr = o.Progress, o.Progress
+		if err := reset.Run(); err != nil {
+			return fmt.Errorf("node reset: %w", err)
 		}
 	}
-	_ = os.Remove(o.pidFile())
+	stopProcess(o.Progress, "containerd", o.containerdPidFile())
+	unmountUnder(o.Dir)
 	if purge {
 		fmt.Fprintf(o.Progress, "removing %s\n", o.Dir)
 		return os.RemoveAll(o.Dir)
@@ -237,4 +280,151 @@ func tail(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+func (o *Options) containerdPidFile() string { return filepath.Join(o.Dir, "containerd.pid") }
+
+// stopProcess stops the process of a pid file: SIGTERM, then SIGKILL after 20s.
+func stopProcess(progress io.Writer, what, pidFile string) {
+	if pid, ok := running(pidFile); ok {
+		fmt.Fprintf(progress, "stopping %s (pid %d)\n", what, pid)
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		deadline := time.Now().Add(20 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	_ = os.Remove(pidFile)
+}
+
+// containerdConfig is a containerd of the cluster's own: its root, state and sockets under the
+// cluster directory, so that it runs beside any other containerd of the machine.
+const containerdConfig = `version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = %q
+
+[ttrpc]
+  address = %q
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+`
+
+// startContainerd starts the cluster's containerd unless it runs, and waits for its socket.
+func startContainerd(ctx context.Context, o Options) error {
+	dir := o.containerdDir()
+	if pid, ok := running(o.containerdPidFile()); ok {
+		fmt.Fprintf(o.Progress, "containerd already running (pid %d)\n", pid)
+		return nil
+	}
+	bin, err := exec.LookPath("containerd")
+	if err != nil {
+		return errors.New("containerd is not installed: `apt-get install containerd runc containernetworking-plugins`")
+	}
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	conf := fmt.Sprintf(containerdConfig, filepath.Join(dir, "root"), filepath.Join(dir, "state"), o.containerdSock(), o.containerdSock()+".ttrpc")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	logPath := filepath.Join(o.Dir, "containerd.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	fmt.Fprintf(o.Progress, "starting containerd (logs: %s)\n", logPath)
+	cmd := exec.Command(bin, "--config", cfg)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start containerd: %w", err)
+	}
+	if err := os.WriteFile(o.containerdPidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", o.containerdSock()); err == nil {
+			c.Close()
+			return nil
+		}
+		if _, ok := running(o.containerdPidFile()); !ok {
+			return fmt.Errorf("containerd exited; last lines of %s:\n%s", logPath, tail(logPath, 15))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("containerd did not open %s within 30s; see %s", o.containerdSock(), logPath)
+}
+
+// waitNodeReady waits until the server's node reports Ready.
+func waitNodeReady(ctx context.Context, o Options) error {
+	cfg, err := client.LoadConfig(o.AdminConfigPath())
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if n, err := c.Nodes().Get(ctx, o.NodeName); err == nil {
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == "Ready" && cond.Status == "True" {
+					return nil
+				}
+			}
+		}
+		if _, ok := running(o.pidFile()); !ok {
+			return fmt.Errorf("the control plane exited; last lines of %s:\n%s", o.logFile(), tail(o.logFile(), 15))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("node %s did not become Ready within 90s; see %s", o.NodeName, o.logFile())
+}
+
+// unmountUnder lazily unmounts whatever is still mounted below dir (deepest first), so that
+// the directory can be removed.
+func unmountUnder(dir string) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && (f[4] == abs || strings.HasPrefix(f[4], abs+"/")) {
+			points = append(points, f[4])
+		}
+	}
+	sort.Slice(points, func(a, b int) bool { return len(points[a]) > len(points[b]) })
+	for _, p := range points {
+		_ = syscall.Unmount(p, syscall.MNT_DETACH)
+	}
 }

@@ -24,6 +24,7 @@ var env struct {
 	config     string // the admin's client config
 	repo       string // the repository root (for fixtures)
 	listenAddr string
+	upArgs     []string // the arguments of `cluster up`, for tests that restart the control plane
 }
 
 func TestMain(m *testing.M) {
@@ -50,20 +51,39 @@ func run(m *testing.M) int {
 			return 1
 		}
 	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintln(os.Stderr, "the e2e tests run real containers and networks: run them as root (sudo make test-e2e)")
+		return 1
+	}
+	images := os.Getenv("MINIK8S_IMAGES")
+	if images == "" {
+		images = filepath.Join(tmp, "images")
+		build := exec.Command("go", "run", "./cmd/mkimage", "--out", images, "--minik8s", env.bin)
+		build.Dir = env.repo
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build images:", err)
+			return 1
+		}
+	}
 	env.dir = filepath.Join(tmp, "cluster")
 	env.listenAddr = fmt.Sprintf("127.0.0.1:%d", freePort())
 	etcdPort := freePortPair()
 	env.config = filepath.Join(tmp, "config")
-	up := exec.Command(env.bin, "cluster", "up", "--dir", env.dir, "--listen", env.listenAddr,
-		"--etcd-port", fmt.Sprint(etcdPort), "--config-out", env.config)
+	env.upArgs = []string{"--dir", env.dir, "--listen", env.listenAddr, "--etcd-port", fmt.Sprint(etcdPort),
+		"--config-out", env.config, "--server-arg=--restart-backoff=1s", "--server-arg=--heartbeat-interval=2s"}
+	up := exec.Command(env.bin, append([]string{"cluster", "up", "--images", images}, env.upArgs...)...)
 	up.Stdout, up.Stderr = os.Stderr, os.Stderr
 	if err := up.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "cluster up:", err)
 		dumpLogs()
+		down := exec.Command(env.bin, "cluster", "down", "--dir", env.dir, "--purge")
+		down.Stdout, down.Stderr = os.Stderr, os.Stderr
+		_ = down.Run()
 		return 1
 	}
 	defer func() {
-		down := exec.Command(env.bin, "cluster", "down", "--dir", env.dir, "--listen", env.listenAddr, "--purge")
+		down := exec.Command(env.bin, "cluster", "down", "--dir", env.dir, "--purge")
 		down.Stdout, down.Stderr = os.Stderr, os.Stderr
 		_ = down.Run()
 	}()

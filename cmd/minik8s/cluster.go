@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -23,7 +24,7 @@ func clusterCommand() *cobra.Command {
 	pf.StringVar(&o.Dir, "dir", filepath.Join(home, ".minik8s", "cluster"), "directory for the cluster's data, logs and process IDs")
 	pf.StringVar(&o.Listen, "listen", "127.0.0.1:6443", "API server address")
 	pf.IntVar(&o.EtcdPort, "etcd-port", 2379, "embedded etcd client port (the peer port is the next one)")
-	var install string
+	var install, imagesDir string
 	var purge bool
 	up := &cobra.Command{
 		Use:   "up",
@@ -34,10 +35,25 @@ func clusterCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.InstallConfig = install
 			o.Progress = cmd.OutOrStdout()
+			if imagesDir != "" {
+				imgs, err := filepath.Glob(filepath.Join(imagesDir, "*.tar"))
+				if err != nil {
+					return err
+				}
+				if len(imgs) == 0 {
+					return fmt.Errorf("--images %s holds no .tar image archives; build them with `make images`", imagesDir)
+				}
+				o.Images = imgs
+			}
 			return cluster.Up(cmd.Context(), o)
 		},
 	}
-	up.Flags().StringVar(&install, "config-out", filepath.Join(home, ".minik8s", "config"), "where to install the admin's client config (\"\" for nowhere)")
+	uf := up.Flags()
+	uf.StringVar(&install, "config-out", filepath.Join(home, ".minik8s", "config"), "where to install the admin's client config (\"\" for nowhere)")
+	uf.BoolVar(&o.NoNode, "no-node", false, "run only the control plane")
+	uf.StringVar(&o.NodeName, "node-name", "node-1", "name of the server's node")
+	uf.StringVar(&imagesDir, "images", "", "push every .tar image archive of this directory into the cluster's registry")
+	uf.StringArrayVar(&o.ServerArgs, "server-arg", nil, "an extra flag for `minik8s server`, e.g. --server-arg=--restart-backoff=1s (repeatable)")
 	down := &cobra.Command{
 		Use:     "down",
 		Short:   "Stop the local cluster",

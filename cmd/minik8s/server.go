@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/minik8s/minik8s/apiserver"
+	"github.com/minik8s/minik8s/client"
+	"github.com/minik8s/minik8s/kubelet"
+)
+
+// nodeFlags are the kubelet's settings, shared by `server` (which is also a node) and,
+// later, `join`.
+type nodeFlags struct {
+	name, ip, socket, namespace string
+	fallbackRegistry            string
+	port                        int
+	backoffBase, backoffMax     time.Duration
+	heartbeat                   time.Duration
+}
+
+func (n *nodeFlags) bind(cmd *cobra.Command) {
+	f := cmd.Flags()
+	host, _ := os.Hostname()
+	f.StringVar(&n.name, "node-name", host, "this node's name")
+	f.StringVar(&n.ip, "node-ip", "", "this node's address, where its kubelet listens (default: the advertise address)")
+	f.IntVar(&n.port, "kubelet-port", 10250, "the kubelet's HTTPS port (logs, exec)")
+	f.StringVar(&n.socket, "containerd-socket", "/run/containerd/containerd.sock", "containerd's socket")
+	f.StringVar(&n.namespace, "containerd-namespace", "minik8s", "containerd namespace of this node's containers")
+	f.DurationVar(&n.backoffBase, "restart-backoff", 10*time.Second, "first delay before restarting a crashed container (doubles up to --restart-backoff-max)")
+	f.DurationVar(&n.backoffMax, "restart-backoff-max", 5*time.Minute, "longest delay before restarting a crashed container")
+	f.DurationVar(&n.heartbeat, "heartbeat-interval", 5*time.Second, "how often the node reports that it is alive")
+	f.StringVar(&n.fallbackRegistry, "fallback-registry", "docker.io", "where images without a registry host are looked for after the cluster's registry (\"\" for nowhere)")
+}
+
+func serverCommand() *cobra.Command {
+	var cfg apiserver.Config
+	var etcdEndpoints, sans, logLevel string
+	var noNode bool
+	var node nodeFlags
+	cmd := &cobra.Command{
+		Use:   "server",
+		Short: "Run the control plane (etcd, the API server, the registry), and a node",
+		Long: `Run the control plane: an embedded etcd (or an external one with --etcd-endpoints), the
+API server on HTTPS, and the cluster's image registry (under /v2/ on the same port). Unless
+--no-node, the server is also a node: its kubelet runs Pods on containerd.
+
+On its first start the server makes a CA, a serving certificate, an admin token and a join token
+in --data-dir, and writes the admin's client config to DATA_DIR/admin.yaml (a kubeconfig that
+both minik8s and kubectl read).`,
+		Example: `  # a control plane with its data in /var/lib/minik8s, on all interfaces
+  minik8s server --data-dir /var/lib/minik8s --listen 0.0.0.0:6443 --advertise-address 192.168.1.10
+
+  # then, as the admin:
+  export MINIK8S_CONFIG=/var/lib/minik8s/admin.yaml
+  minik8s get nodes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w (use debug, info, warn or error)", err)
+			}
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			cfg.Logger = log
+			if etcdEndpoints != "" {
+				cfg.EtcdEndpoints = strings.Split(etcdEndpoints, ",")
+			}
+			if sans != "" {
+				cfg.TLSSANs = strings.Split(sans, ",")
+			}
+			if node.ip == "" {
+				node.ip = cfg.AdvertiseAddress
+			}
+			if !noNode {
+				cfg.TLSSANs = append(cfg.TLSSANs, node.ip)
+			}
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			srv, err := apiserver.Start(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer srv.Stop()
+			kubeletDone := make(chan error, 1)
+			if !noNode {
+				go func() { kubeletDone <- runLocalNode(ctx, srv, cfg, node, log) }()
+			}
+			select {
+			case <-ctx.Done():
+			case err := <-kubeletDone:
+				if err != nil {
+					log.Error("the node stopped; the control plane goes on", "err", err)
+				}
+				<-ctx.Done()
+			}
+			log.Info("shutting down")
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data-dir", "/var/lib/minik8s", "directory for etcd data, certificates, tokens, images, the node's pods and admin.yaml")
+	f.StringVar(&cfg.Listen, "listen", "0.0.0.0:6443", "HTTPS address of the API server")
+	f.StringVar(&cfg.AdvertiseAddress, "advertise-address", "127.0.0.1", "address clients and nodes use to reach the server (written into admin.yaml and the certificate)")
+	f.StringVar(&sans, "tls-san", "", "more names or IPs for the serving certificate, comma separated")
+	f.StringVar(&etcdEndpoints, "etcd-endpoints", "", "external etcd endpoints, comma separated (default: an embedded etcd)")
+	f.StringVar(&cfg.EtcdClientURL, "etcd-client-url", "http://127.0.0.1:2379", "where the embedded etcd listens for clients")
+	f.StringVar(&cfg.EtcdPeerURL, "etcd-peer-url", "http://127.0.0.1:2380", "where the embedded etcd listens for peers")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.BoolVar(&noNode, "no-node", false, "run only the control plane, no kubelet")
+	node.bind(cmd)
+	return cmd
+}
+
+// runLocalNode runs the server's own kubelet, with the admin's credentials.
+func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Config, node nodeFlags, log *slog.Logger) error {
+	creds := srv.Credentials()
+	cert, err := creds.IssueServingCert("kubelet-"+node.name, []string{node.ip, node.name, "localhost"})
+	if err != nil {
+		return err
+	}
+	admin := srv.AdminConfig()
+	c, err := client.New(admin)
+	if err != nil {
+		return err
+	}
+	u, err := url.Parse(admin.Server)
+	if err != nil {
+		return err
+	}
+	registryHost := u.Host
+	if host, port, err := net.SplitHostPort(u.Host); err == nil {
+		registryHost = net.JoinHostPort(host, port)
+	}
+	return kubelet.Run(ctx, kubelet.Config{
+		NodeName: node.name, Address: node.ip, Port: node.port, Client: c,
+		DataDir:          filepath.Join(cfg.DataDir, "node"),
+		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
+		RegistryHost: registryHost, RegistryCA: creds.CACertPEM, RegistryToken: creds.AdminToken, FallbackRegistry: node.fallbackRegistry,
+		HeartbeatInterval: node.heartbeat, BackoffBase: node.backoffBase, BackoffMax: node.backoffMax,
+		TLSCert: cert, ClientToken: creds.KubeletToken,
+		Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""},
+		Logger: log,
+	})
+}
+
+func nodeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "node",
+		Short:   "Node maintenance",
+		Example: "  minik8s node reset --data-dir /var/lib/minik8s/node",
+	}
+	var rc kubelet.ResetConfig
+	reset := &cobra.Command{
+		Use:   "reset",
+		Short: "Remove every container, Pod network and file a node made",
+		Long: `Remove what a node's kubelet made: its containers and snapshots in containerd, the Pods'
+network namespaces and IP leases, the bridge, the cgroups and the node's data directory. Stop the
+node (or the server it belongs to) first. Safe to run again.`,
+		Example: "  minik8s node reset --data-dir /var/lib/minik8s/node --containerd-socket /run/containerd/containerd.sock",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rc.Progress = cmd.OutOrStdout()
+			return kubelet.Reset(cmd.Context(), rc)
+		},
+	}
+	reset.Flags().StringVar(&rc.DataDir, "data-dir", "/var/lib/minik8s/node", "the node's data directory")
+	reset.Flags().StringVar(&rc.ContainerdSocket, "containerd-socket", "/run/containerd/containerd.sock", "containerd's socket")
+	reset.Flags().StringVar(&rc.ContainerdNamespace, "containerd-namespace", "minik8s", "containerd namespace of the node's containers")
+	cmd.AddCommand(reset)
+	return cmd
+}
