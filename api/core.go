@@ -579,3 +579,11 @@ type EventList struct {
 	ListMeta `json:"metadata"`
 	Items    []Event `json:"items"`
 }
+
+// Binding binds a Pod to a node: POST it to pods/NAME/binding. It is how the scheduler assigns
+// Pods; the bind fails with a conflict if the Pod is bound already.
+type Binding struct {
+	TypeMeta   `json:",inline"`
+	ObjectMeta `json:"metadata"`
+	Target     ObjectReference `json:"target"`
+}

@@ -369,6 +369,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.proxyToKubelet(w, r, res, ri)
 		return
 	}
+	if res.Kind == "Pod" && ri.Name != "" && ri.Subresource == "binding" {
+		if r.Method != http.MethodPost {
+			writeJSON(w, http.StatusMethodNotAllowed, newStatus(http.StatusMethodNotAllowed, api.StatusReasonMethodNotAllowed, "use POST for pods/binding").status)
+			return
+		}
+		s.bind(w, r, res, ri)
+		return
+	}
 	if ri.Subresource != "" && !(ri.Subresource == "status" && res.HasStatus) {
 		writeJSON(w, http.StatusNotFound, newStatus(http.StatusNotFound, api.StatusReasonNotFound,
 			fmt.Sprintf("%s has no subresource %q", res.Name, ri.Subresource)).status)

@@ -252,3 +252,18 @@ func (c *Client) Secrets(ns string) Typed[api.Secret, *api.Secret] { return For[
 
 // Events returns the Event client for a namespace.
 func (c *Client) Events(ns string) Typed[api.Event, *api.Event] { return For[api.Event](c, ns) }
+
+// Bind assigns an unbound Pod to a node (the pods/NAME/binding subresource). It fails with a
+// conflict (IsConflict) if the Pod is bound already.
+func (c *Client) Bind(ctx context.Context, ns, pod, uid, node string) error {
+	b := api.Binding{
+		TypeMeta:   api.TypeMeta{APIVersion: "v1", Kind: "Binding"},
+		ObjectMeta: api.ObjectMeta{Name: pod, Namespace: ns, UID: uid},
+		Target:     api.ObjectReference{Kind: "Node", Name: node, APIVersion: "v1"},
+	}
+	body, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	return c.Do(ctx, http.MethodPost, api.LookupResource("pods").Path(ns, pod)+"/binding", nil, body, "", nil)
+}
