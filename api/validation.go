@@ -226,10 +226,10 @@ func ValidateObjectMeta(meta *ObjectMeta, namespaced bool, nameFn func(string) e
 		errs = append(errs, Invalid(path.Child("name").String(), meta.Name, err.Error()))
 	}
 	if g := meta.GenerateName; g != "" {
-		// As Kubernetes: the prefix may end in '-', since a random suffix follows.
+		// As Kubernetes: the prefix may end in '-' or '.', since a random suffix follows.
 		masked := g
-		if len(g) > 1 && g[len(g)-1] == '-' {
-			masked = g[:len(g)-1] + "a"
+		if len(g) > 1 && (g[len(g)-1] == '-' || g[len(g)-1] == '.') {
+			masked = g + "a"
 		}
 		if err := nameFn(masked); err != nil {
 			errs = append(errs, Invalid(path.Child("generateName").String(), g, err.Error()))

@@ -324,6 +324,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for prefix, h := range s.cfg.Handlers {
 		if strings.HasPrefix(r.URL.Path, prefix) || r.URL.Path+"/" == prefix {
+			if user == userBootstrap && r.Method != http.MethodGet && r.Method != http.MethodHead {
+				writeJSON(w, http.StatusForbidden, newStatus(http.StatusForbidden, api.StatusReasonForbidden, "the join token may only read "+prefix).status)
+				return
+			}
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -67,7 +67,9 @@ through the API server. With --previous, the output of the run before the last r
 // ExitError carries the exit code of a command run with exec, so that main exits with it.
 type ExitError struct{ Code int }
 
-func (e *ExitError) Error() string { return fmt.Sprintf("command terminated with exit code %d", e.Code) }
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.Code)
+}
 
 func newExecCommand(o *Options) *cobra.Command {
 	var container string
@@ -121,4 +123,3 @@ code becomes minik8s' exit code. With -i, standard input is passed to the comman
 	cmd.Flags().BoolVarP(&stdin, "stdin", "i", false, "pass standard input to the command")
 	return cmd
 }
-

@@ -2,11 +2,8 @@ package kubelet
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -24,6 +21,7 @@ import (
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minik8s/minik8s/api"
+	"github.com/minik8s/minik8s/registry"
 )
 
 // Labels the kubelet puts on containerd containers: how a restarted kubelet finds what it runs.
@@ -84,103 +82,67 @@ func (r *runtime) Version(ctx context.Context) string {
 	return "containerd://" + v.Version
 }
 
-// resolveRef turns a Pod's image name into the references to try, in order: a name without a
-// registry host is looked up in the cluster's registry first, then where Kubernetes would look
-// (Docker Hub), so that manifests stay portable.
-func (r *runtime) resolveRef(image string) []string {
-	name := image
-	if !strings.Contains(name, ":") && !strings.Contains(name, "@") {
-		name += ":latest"
-	} else if i := strings.LastIndex(name, "/"); strings.LastIndex(name, ":") < i && !strings.Contains(name, "@") {
-		name += ":latest" // "host:5000/app" has a port, not a tag
-	}
-	first, _, hasSlash := strings.Cut(name, "/")
-	if hasSlash && (strings.ContainsAny(first, ".:") || first == "localhost") {
-		return []string{name}
-	}
-	var refs []string
+// pullSources are where an image is looked for, in order: the cluster's registry (which keeps
+// images under their Docker-normalized names: busybox:latest is docker.io/library/busybox),
+// then, if configured, the image's own registry on the network, as Kubernetes would look.
+func (r *runtime) pullSources() ([]docker.ResolverOptions, error) {
+	var out []docker.ResolverOptions
 	if r.registry.Host != "" {
-		refs = append(refs, r.registry.Host+"/"+name)
-	}
-	if fb := r.registry.Fallback; fb != "" {
-		if !hasSlash && fb == "docker.io" {
-			name = "library/" + name
+		opts, err := registry.ResolverOptions(r.registry.Host, r.registry.CA, r.registry.Token)
+		if err != nil {
+			return nil, err
 		}
-		refs = append(refs, fb+"/"+name)
+		out = append(out, opts)
 	}
-	return refs
-}
-
-func (r *runtime) resolver() (docker.ResolverOptions, error) {
-	pool := x509.NewCertPool()
-	if len(r.registry.CA) > 0 && !pool.AppendCertsFromPEM(r.registry.CA) {
-		return docker.ResolverOptions{}, errors.New("the registry CA is not PEM")
+	if r.registry.Fallback != "" {
+		out = append(out, docker.ResolverOptions{})
 	}
-	clusterHost := r.registry.Host
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, Proxy: nil}
-	authz := docker.NewDockerAuthorizer(docker.WithAuthCreds(func(host string) (string, string, error) {
-		return "", "", nil
-	}))
-	hosts := func(host string) ([]docker.RegistryHost, error) {
-		rh := docker.RegistryHost{
-			Client:       &http.Client{Transport: tr, Timeout: 5 * time.Minute},
-			Host:         host,
-			Scheme:       "https",
-			Path:         "/v2",
-			Capabilities: docker.HostCapabilityPull | docker.HostCapabilityResolve | docker.HostCapabilityPush,
-			Authorizer:   authz,
-		}
-		if host == clusterHost {
-			rh.Header = http.Header{"Authorization": []string{"Bearer " + r.registry.Token}}
-			rh.Authorizer = nil
-		}
-		if host == "docker.io" {
-			rh.Host = "registry-1.docker.io"
-			rh.Client = &http.Client{Timeout: 30 * time.Second}
-		}
-		return []docker.RegistryHost{rh}, nil
-	}
-	return docker.ResolverOptions{Hosts: hosts}, nil
+	return out, nil
 }
 
 // EnsureImage makes the image available according to the pull policy and returns it. Errors
 // wrap ErrImagePull with what was tried.
 func (r *runtime) EnsureImage(ctx context.Context, image, policy string) (containerd.Image, error) {
 	ctx = r.ctx(ctx)
-	refs := r.resolveRef(image)
+	ref, err := registry.PullRef(image)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrImagePull, err)
+	}
 	if policy != api.PullAlways {
-		for _, ref := range refs {
-			if img, err := r.client.GetImage(ctx, ref); err == nil {
-				if ok, _ := img.IsUnpacked(ctx, containerd.DefaultSnapshotter); !ok {
-					if err := img.Unpack(ctx, containerd.DefaultSnapshotter); err != nil {
-						return nil, fmt.Errorf("%w: unpack %s: %v", ErrImagePull, ref, err)
-					}
+		if img, err := r.client.GetImage(ctx, ref); err == nil {
+			if ok, _ := img.IsUnpacked(ctx, containerd.DefaultSnapshotter); !ok {
+				if err := img.Unpack(ctx, containerd.DefaultSnapshotter); err != nil {
+					return nil, fmt.Errorf("%w: unpack %s: %v", ErrImagePull, ref, err)
 				}
-				return img, nil
 			}
+			return img, nil
 		}
 		if policy == api.PullNever {
 			return nil, fmt.Errorf("%w: image %q is not present on the node and imagePullPolicy is Never", ErrImagePull, image)
 		}
 	}
-	opts, err := r.resolver()
+	sources, err := r.pullSources()
 	if err != nil {
 		return nil, err
 	}
-	if len(refs) == 0 {
+	if len(sources) == 0 {
 		return nil, fmt.Errorf("%w: no registry to pull %q from", ErrImagePull, image)
 	}
 	var msgs []string
-	for _, ref := range refs {
+	for i, opts := range sources {
 		pctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 		img, err := r.client.Pull(pctx, ref, containerd.WithPullUnpack, containerd.WithResolver(docker.NewResolver(opts)))
 		cancel()
 		if err == nil {
 			return img, nil
 		}
-		msgs = append(msgs, fmt.Sprintf("%s: %v", ref, err))
+		where := "the cluster's registry"
+		if i > 0 || r.registry.Host == "" {
+			where = "its registry"
+		}
+		msgs = append(msgs, fmt.Sprintf("%s: %v", where, err))
 	}
-	return nil, fmt.Errorf("%w: %s (push it with `minik8s image push`)", ErrImagePull, strings.Join(msgs, "; "))
+	return nil, fmt.Errorf("%w: %q: %s (push it with `minik8s image push`)", ErrImagePull, image, strings.Join(msgs, "; "))
 }
 
 // containerID is the containerd ID of a Pod's container (or its sandbox).
@@ -239,9 +201,10 @@ func (r *runtime) Create(ctx context.Context, cs containerSpec) (containerd.Cont
 	if cs.Cwd != "" {
 		specOpts = append(specOpts, oci.WithProcessCwd(cs.Cwd))
 	}
-	if len(cs.Mounts) > 0 {
-		specOpts = append(specOpts, oci.WithMounts(cs.Mounts))
-	}
+	// The container sees its own cgroup (read-only) at /sys/fs/cgroup, as under Kubernetes.
+	mounts := append([]specs.Mount{{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup",
+		Options: []string{"nosuid", "noexec", "nodev", "relatime", "ro"}}}, cs.Mounts...)
+	specOpts = append(specOpts, oci.WithMounts(mounts))
 	specOpts = append(specOpts, resourceOpts(cs.Resources)...)
 	specOpts = append(specOpts, securityOpts(cs.PodSec, cs.Security)...)
 	c, err := r.client.NewContainer(ctx, id,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/minik8s/minik8s/apiserver"
 	"github.com/minik8s/minik8s/client"
 	"github.com/minik8s/minik8s/kubelet"
+	"github.com/minik8s/minik8s/registry"
 )
 
 // nodeFlags are the kubelet's settings, shared by `server` (which is also a node) and,
@@ -85,6 +87,11 @@ both minik8s and kubectl read).`,
 			}
 			ctx, cancel := context.WithCancel(cmd.Context())
 			defer cancel()
+			reg, err := registry.NewHandler(ctx, filepath.Join(cfg.DataDir, "registry"), log)
+			if err != nil {
+				return fmt.Errorf("image registry: %w", err)
+			}
+			cfg.Handlers = map[string]http.Handler{"/v2/": reg}
 			srv, err := apiserver.Start(ctx, cfg)
 			if err != nil {
 				return err

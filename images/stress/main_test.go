@@ -1,0 +1,26 @@
+package main
+
+import "testing"
+
+func TestQuantities(t *testing.T) {
+	for in, want := range map[string]int64{"500m": 500, "1": 1000, "1.5": 1500, "0": 0, "2500m": 2500} {
+		if got, err := parseCPU(in); err != nil || got != want {
+			t.Errorf("parseCPU(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "x", "-1", "5mm", "1.5m"} {
+		if _, err := parseCPU(bad); err == nil {
+			t.Errorf("parseCPU(%q) accepted", bad)
+		}
+	}
+	for in, want := range map[string]int64{"64Mi": 64 << 20, "1Gi": 1 << 30, "100M": 100e6, "1k": 1000, "4096": 4096, "0": 0, "1.5Ki": 1536} {
+		if got, err := parseBytes(in); err != nil || got != want {
+			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "Mi", "lots", "-1Mi"} {
+		if _, err := parseBytes(bad); err == nil {
+			t.Errorf("parseBytes(%q) accepted", bad)
+		}
+	}
+}
