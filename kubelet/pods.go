@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/containerd/containerd"
@@ -67,21 +68,13 @@ func (k *Kubelet) containersByName(ctx context.Context, uid string) (map[string]
 }
 
 // ensure starts what should run. It returns when to look again (0: not needed).
+//
+// A Pod starts in two steps, each done in parallel: first the network (netns and CNI) beside
+// the images and containers of the sandbox and of every container to start (their specs only
+// need the netns path), then all their tasks.
 func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state) (time.Duration, error) {
 	uid := string(pod.UID)
 	ps := k.state(uid)
-	netRes, err := k.net.SetUp(ctx, uid, pod.Namespace, pod.Name)
-	if err != nil {
-		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", fmt.Sprintf("network: %v", err))
-		return 0, fmt.Errorf("set up the network: %w", err)
-	}
-	sb, ok := cs[sandboxName]
-	if !ok || !sb.Running {
-		if err := k.startSandbox(ctx, pod, netRes.NetNSPath); err != nil {
-			k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", err.Error())
-			return 0, fmt.Errorf("start the sandbox: %w", err)
-		}
-	}
 	mounts, err := k.volumeMounts(pod)
 	if err != nil {
 		return 0, err
@@ -92,6 +85,14 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 			requeue = d
 		}
 	}
+	type job struct {
+		c        *api.Container
+		restarts int
+		mem      *containerMemory
+		ctr      containerd.Container
+		err      error
+	}
+	var jobs []*job
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		mem := ps.containers[c.Name]
@@ -110,9 +111,7 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 			continue
 		case exists && !st.Exited:
 			// Created but never started (a kubelet stopped in between): start it.
-			if err := k.rt.Start(ctx, st.Container, uid, c.Name, restarts); err != nil {
-				return 0, err
-			}
+			jobs = append(jobs, &job{c: c, restarts: restarts, mem: mem, ctr: st.Container})
 			continue
 		case exists && st.Exited:
 			if !shouldRestart(pod.Spec.RestartPolicy, st.ExitCode) {
@@ -128,18 +127,118 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 			mem.lastTermination = terminatedState(st)
 			restarts++
 		}
-		if err := k.startContainer(ctx, pod, c, mounts[c.Name], netRes, restarts, mem); err != nil {
-			var pull bool
-			if errors.Is(err, ErrImagePull) {
-				pull = true
-				soonest(time.Until(mem.nextPull))
+		if time.Now().Before(mem.nextPull) {
+			mem.waitingReason = "ImagePullBackOff"
+			soonest(time.Until(mem.nextPull))
+			continue
+		}
+		jobs = append(jobs, &job{c: c, restarts: restarts, mem: mem})
+	}
+	sb, ok := cs[sandboxName]
+	needSandbox := !ok || !sb.Running
+	netnsPath := k.net.NetNSPath(uid)
+
+	// Step 1: network, sandbox container, containers.
+	var netRes networkResult
+	var netErr, sbErr error
+	var sbCtr containerd.Container
+	var wg sync.WaitGroup
+	createJobs := func(ip string) {
+		for _, j := range jobs {
+			if j.ctr != nil {
+				continue
 			}
-			if !pull {
-				return requeue, err
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				j.ctr, j.err = k.createContainer(ctx, pod, j.c, mounts[j.c.Name], netnsPath, ip, j.restarts, j.mem)
+			}()
+		}
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		netRes, netErr = k.net.SetUp(ctx, uid, pod.Namespace, pod.Name)
+	}()
+	if needSandbox {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sbCtr, sbErr = k.createSandbox(ctx, pod, netnsPath)
+		}()
+	}
+	usesPodIP := needsPodIP(pod)
+	if !usesPodIP {
+		createJobs("")
+	}
+	wg.Wait()
+	if netErr != nil {
+		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", fmt.Sprintf("network: %v", netErr))
+		return 0, fmt.Errorf("set up the network: %w", netErr)
+	}
+	if sbErr != nil {
+		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", sbErr.Error())
+		return 0, fmt.Errorf("start the sandbox: %w", sbErr)
+	}
+	if usesPodIP {
+		createJobs(netRes.IP.String())
+		wg.Wait()
+	}
+
+	// Step 2: start the tasks.
+	if needSandbox {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sbErr = k.rt.Start(ctx, sbCtr, uid, sandboxName, 0)
+		}()
+	}
+	for _, j := range jobs {
+		if j.err != nil || j.ctr == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := k.rt.Start(ctx, j.ctr, uid, j.c.Name, j.restarts); err != nil {
+				j.mem.waitingReason, j.mem.waitingMessage = "RunContainerError", err.Error()
+				j.err = err
+				k.event(ctx, pod, api.EventTypeWarning, "Failed", err.Error())
+				return
+			}
+			j.mem.waitingReason, j.mem.waitingMessage = "", ""
+			k.event(ctx, pod, api.EventTypeNormal, "Started", fmt.Sprintf("Started container %s", j.c.Name))
+		}()
+	}
+	wg.Wait()
+	if sbErr != nil {
+		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", sbErr.Error())
+		return 0, fmt.Errorf("start the sandbox: %w", sbErr)
+	}
+	for _, j := range jobs {
+		if j.err == nil {
+			continue
+		}
+		if errors.Is(j.err, ErrImagePull) {
+			soonest(time.Until(j.mem.nextPull))
+			continue
+		}
+		return requeue, j.err
+	}
+	return requeue, nil
+}
+
+// needsPodIP reports whether a container's environment needs the Pod's IP, which is known only
+// once the network is set up.
+func needsPodIP(pod *api.Pod) bool {
+	for _, c := range pod.Spec.Containers {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
+				return true
 			}
 		}
 	}
-	return requeue, nil
+	return false
 }
 
 // shouldRestart applies the restart policy to an exited container.
@@ -180,25 +279,19 @@ func terminatedState(st state) *api.ContainerStateTerminated {
 	}
 }
 
-func (k *Kubelet) startSandbox(ctx context.Context, pod *api.Pod, netns string) error {
+// createSandbox creates (not starts) the Pod's pause container, which holds its network
+// namespace for as long as the Pod lives.
+func (k *Kubelet) createSandbox(ctx context.Context, pod *api.Pod, netns string) (containerd.Container, error) {
 	img, err := k.rt.EnsureImage(ctx, k.cfg.PauseImage, api.PullIfNotPresent)
 	if err != nil {
-		return fmt.Errorf("pause image: %w", err)
+		return nil, fmt.Errorf("pause image: %w", err)
 	}
-	c, err := k.rt.Create(ctx, containerSpec{Pod: pod, Name: sandboxName, Image: img, NetNS: netns,
+	return k.rt.Create(ctx, containerSpec{Pod: pod, Name: sandboxName, Image: img, NetNS: netns,
 		Resources: api.ResourceRequirements{Requests: api.ResourceList{api.ResourceCPU: api.MustParseQuantity("2m")}}})
-	if err != nil {
-		return err
-	}
-	return k.rt.Start(ctx, c, string(pod.UID), sandboxName, 0)
 }
 
-// startContainer pulls (with backoff), creates and starts one container.
-func (k *Kubelet) startContainer(ctx context.Context, pod *api.Pod, c *api.Container, mounts []specs.Mount, netRes networkResult, restarts int, mem *containerMemory) error {
-	if time.Now().Before(mem.nextPull) {
-		mem.waitingReason = "ImagePullBackOff"
-		return fmt.Errorf("%w: back-off pulling image %q", ErrImagePull, c.Image)
-	}
+// createContainer pulls (with back-off) and creates one container.
+func (k *Kubelet) createContainer(ctx context.Context, pod *api.Pod, c *api.Container, mounts []specs.Mount, netns, podIP string, restarts int, mem *containerMemory) (containerd.Container, error) {
 	if mem.waitingReason == "" {
 		mem.waitingReason = "ContainerCreating"
 	}
@@ -209,7 +302,7 @@ func (k *Kubelet) startContainer(ctx context.Context, pod *api.Pod, c *api.Conta
 		mem.waitingReason = "ErrImagePull"
 		mem.waitingMessage = err.Error()
 		k.event(ctx, pod, api.EventTypeWarning, "Failed", fmt.Sprintf("Failed to pull image %q: %v", c.Image, err))
-		return err
+		return nil, err
 	}
 	if mem.pullFailures > 0 {
 		k.event(ctx, pod, api.EventTypeNormal, "Pulled", fmt.Sprintf("Successfully pulled image %q", c.Image))
@@ -217,30 +310,19 @@ func (k *Kubelet) startContainer(ctx context.Context, pod *api.Pod, c *api.Conta
 	mem.pullFailures = 0
 	args, err := containerArgs(ctx, img, c)
 	if err != nil {
-		return err
+		mem.waitingReason, mem.waitingMessage = "CreateContainerConfigError", err.Error()
+		return nil, err
 	}
-	env := k.containerEnv(pod, c, netRes)
 	ctr, err := k.rt.Create(ctx, containerSpec{
-		Pod: pod, Name: c.Name, Image: img, Args: args, Env: env, Cwd: c.WorkingDir, NetNS: netRes.NetNSPath,
+		Pod: pod, Name: c.Name, Image: img, Args: args, Env: k.containerEnv(pod, c, podIP), Cwd: c.WorkingDir, NetNS: netns,
 		Mounts: mounts, Restarts: restarts, Resources: c.Resources, Security: c.SecurityContext, PodSec: pod.Spec.SecurityContext,
 	})
 	if err != nil {
 		mem.waitingReason, mem.waitingMessage = "CreateContainerError", err.Error()
 		k.event(ctx, pod, api.EventTypeWarning, "Failed", err.Error())
-		return err
+		return nil, err
 	}
-	if err := k.rt.Start(ctx, ctr, string(pod.UID), c.Name, restarts); err != nil {
-		mem.waitingReason, mem.waitingMessage = "RunContainerError", err.Error()
-		k.event(ctx, pod, api.EventTypeWarning, "Failed", err.Error())
-		return err
-	}
-	mem.waitingReason, mem.waitingMessage = "", ""
-	verb := "Started"
-	if restarts > 0 {
-		verb = "Started"
-	}
-	k.event(ctx, pod, api.EventTypeNormal, verb, fmt.Sprintf("Started container %s", c.Name))
-	return nil
+	return ctr, nil
 }
 
 // containerArgs applies Kubernetes' rule: command replaces the image's entrypoint, args
@@ -265,7 +347,7 @@ func containerArgs(ctx context.Context, img containerd.Image, c *api.Container) 
 }
 
 // containerEnv resolves env values, including the Downward API fields Kubernetes offers.
-func (k *Kubelet) containerEnv(pod *api.Pod, c *api.Container, netRes networkResult) []string {
+func (k *Kubelet) containerEnv(pod *api.Pod, c *api.Container, podIP string) []string {
 	var env []string
 	for _, e := range c.Env {
 		v := e.Value
@@ -280,7 +362,7 @@ func (k *Kubelet) containerEnv(pod *api.Pod, c *api.Container, netRes networkRes
 			case "spec.nodeName":
 				v = pod.Spec.NodeName
 			case "status.podIP":
-				v = netRes.IP.String()
+				v = podIP
 			case "status.hostIP":
 				v = k.cfg.Address
 			}

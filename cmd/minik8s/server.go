@@ -16,6 +16,7 @@ import (
 
 	"github.com/minik8s/minik8s/apiserver"
 	"github.com/minik8s/minik8s/client"
+	"github.com/minik8s/minik8s/ctrl/scheduler"
 	"github.com/minik8s/minik8s/kubelet"
 	"github.com/minik8s/minik8s/registry"
 )
@@ -51,7 +52,7 @@ func serverCommand() *cobra.Command {
 	var node nodeFlags
 	cmd := &cobra.Command{
 		Use:   "server",
-		Short: "Run the control plane (etcd, the API server, the registry), and a node",
+		Short: "Run the control plane (etcd, the API server, the scheduler, the registry), and a node",
 		Long: `Run the control plane: an embedded etcd (or an external one with --etcd-endpoints), the
 API server on HTTPS, and the cluster's image registry (under /v2/ on the same port). Unless
 --no-node, the server is also a node: its kubelet runs Pods on containerd.
@@ -97,6 +98,11 @@ both minik8s and kubectl read).`,
 				return err
 			}
 			defer srv.Stop()
+			admin, err := client.New(srv.AdminConfig())
+			if err != nil {
+				return err
+			}
+			go scheduler.New(admin, log.With("component", "scheduler")).Run(ctx, 32)
 			kubeletDone := make(chan error, 1)
 			if !noNode {
 				go func() { kubeletDone <- runLocalNode(ctx, srv, cfg, node, log) }()

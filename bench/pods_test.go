@@ -1,0 +1,217 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/cio"
+	"github.com/containerd/containerd/namespaces"
+	"github.com/containerd/containerd/oci"
+
+	"github.com/minik8s/minik8s/api"
+	"github.com/minik8s/minik8s/client"
+)
+
+const benchPods = 30
+
+// BenchmarkPodStart compares a Pod's start (apply → Running, seen through a watch: the API
+// server, the kubelet, the network namespace with CNI, the pause container and the container)
+// with plain containerd starting the same image with the same snapshotter on the same
+// containerd, one at a time, in the same run.
+func BenchmarkPodStart(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: it runs real containers (sudo make bench)")
+	}
+	bin, images := os.Getenv("MINIK8S_BIN"), os.Getenv("MINIK8S_IMAGES")
+	if bin == "" || images == "" {
+		b.Skip("run it with `make bench`, which builds the binary and the images (MINIK8S_BIN, MINIK8S_IMAGES)")
+	}
+	dir := b.TempDir()
+	listen := fmt.Sprintf("127.0.0.1:%d", freePort(b))
+	up := exec.Command(bin, "cluster", "up", "--dir", dir, "--listen", listen, "--etcd-port", fmt.Sprint(freePortPair(b)),
+		"--config-out", "", "--images", images)
+	if out, err := up.CombinedOutput(); err != nil {
+		b.Fatalf("cluster up: %v\n%s", err, out)
+	}
+	defer func() {
+		if out, err := exec.Command(bin, "cluster", "down", "--dir", dir, "--purge").CombinedOutput(); err != nil {
+			b.Errorf("cluster down: %v\n%s", err, out)
+		}
+	}()
+	cfg, err := client.LoadConfig(filepath.Join(dir, "server", "admin.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+
+	raw := rawContainerdStarts(b, ctx, filepath.Join(dir, "containerd", "containerd.sock"), filepath.Join(images, "busybox.tar"))
+	pods := podStarts(b, ctx, c)
+
+	rawMed, podMed := median(raw), median(pods)
+	b.Logf("plain containerd: %d containers: median %6.1fms  p99 %6.1fms", len(raw), ms(rawMed), ms(p99(raw)))
+	b.Logf("minik8s Pods:     %d pods:       median %6.1fms  p99 %6.1fms", len(pods), ms(podMed), ms(p99(pods)))
+	b.Logf("Pod start / plain containerd start (medians): %.2fx (goal <= 1.5x); Pod p99 %.0fms (goal < 1000ms)",
+		float64(podMed)/float64(rawMed), ms(p99(pods)))
+	b.ReportMetric(float64(podMed)/float64(rawMed), "ratio-vs-containerd")
+	b.ReportMetric(ms(p99(pods)), "pod-p99-ms")
+}
+
+// rawContainerdStarts creates and starts busybox containers straight on containerd.
+func rawContainerdStarts(b *testing.B, ctx context.Context, sock, archive string) []time.Duration {
+	cc, err := containerd.New(sock)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cc.Close()
+	ctx = namespaces.WithNamespace(ctx, "bench-raw")
+	f, err := os.Open(archive)
+	if err != nil {
+		b.Fatal(err)
+	}
+	imgs, err := cc.Import(ctx, f)
+	f.Close()
+	if err != nil || len(imgs) == 0 {
+		b.Fatalf("import %s: %v", archive, err)
+	}
+	img := containerd.NewImage(cc, imgs[0])
+	if err := img.Unpack(ctx, containerd.DefaultSnapshotter); err != nil {
+		b.Fatal(err)
+	}
+	var out []time.Duration
+	var started []containerd.Container
+	defer func() {
+		for _, ctr := range started {
+			if t, err := ctr.Task(ctx, nil); err == nil {
+				_, _ = t.Delete(ctx, containerd.WithProcessKill)
+			}
+			_ = ctr.Delete(ctx, containerd.WithSnapshotCleanup)
+		}
+		_ = cc.ImageService().Delete(ctx, imgs[0].Name)
+	}()
+	for i := 0; i < benchPods; i++ {
+		id := fmt.Sprintf("raw-%d", i)
+		t0 := time.Now()
+		ctr, err := cc.NewContainer(ctx, id, containerd.WithImage(img), containerd.WithNewSnapshot(id, img),
+			containerd.WithNewSpec(oci.WithImageConfig(img), oci.WithProcessArgs("sleep", "3600")))
+		if err != nil {
+			b.Fatal(err)
+		}
+		started = append(started, ctr)
+		task, err := ctr.NewTask(ctx, cio.NullIO)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := task.Start(ctx); err != nil {
+			b.Fatal(err)
+		}
+		out = append(out, time.Since(t0))
+	}
+	return out
+}
+
+// podStarts creates Pods one at a time and times each from the create to the watch event that
+// shows it Running.
+func podStarts(b *testing.B, ctx context.Context, c *client.Client) []time.Duration {
+	ns := "bench-pods"
+	if _, err := c.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: ns}}); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = c.Namespaces().Delete(ctx, ns, nil) }()
+	// Warm the node: the first Pod pulls the images, which plain containerd had imported.
+	warm := benchPodSpec("warm")
+	if _, err := c.Pods(ns).Create(ctx, warm); err != nil {
+		b.Fatal(err)
+	}
+	_, rv, err := c.Pods(ns).List(ctx, client.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	events, err := c.Pods(ns).Watch(wctx, client.ListOptions{ResourceVersion: rv})
+	if err != nil {
+		b.Fatal(err)
+	}
+	waitRunning := func(name string) {
+		deadline := time.After(2 * time.Minute)
+		for {
+			select {
+			case ev, ok := <-events:
+				if !ok {
+					b.Fatal("the watch ended")
+				}
+				if p, ok := ev.Object.(*api.Pod); ok && p.Name == name && p.Status.Phase == api.PodRunning {
+					return
+				}
+			case <-deadline:
+				b.Fatalf("pod %s did not run within 2 minutes", name)
+			}
+		}
+	}
+	waitRunning("warm")
+	var out []time.Duration
+	for i := 0; i < benchPods; i++ {
+		name := fmt.Sprintf("p-%d", i)
+		t0 := time.Now()
+		if _, err := c.Pods(ns).Create(ctx, benchPodSpec(name)); err != nil {
+			b.Fatal(err)
+		}
+		waitRunning(name)
+		out = append(out, time.Since(t0))
+	}
+	return out
+}
+
+func benchPodSpec(name string) *api.Pod {
+	grace := int64(0)
+	return &api.Pod{
+		ObjectMeta: api.ObjectMeta{Name: name},
+		Spec: api.PodSpec{NodeName: "node-1", TerminationGracePeriodSeconds: &grace,
+			Containers: []api.Container{{Name: "main", Image: "busybox:latest", Command: []string{"sleep", "3600"}, ImagePullPolicy: api.PullIfNotPresent}}},
+	}
+}
+
+func median(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	return s[len(s)/2]
+}
+
+func p99(d []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	return pct(s, 0.99)
+}
+
+func freePort(b *testing.B) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func freePortPair(b *testing.B) int {
+	for i := 0; i < 50; i++ {
+		p := freePort(b)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
+			l.Close()
+			return p
+		}
+	}
+	b.Fatal("no two free ports in a row")
+	return 0
+}
