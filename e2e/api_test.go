@@ -49,20 +49,18 @@ func TestKubectl(t *testing.T) {
 		t.Fatalf("kubectl apply:\n%s", r)
 	}
 
-	r = kc("get", "pods")
-	if r.err != nil {
-		t.Fatalf("kubectl get pods:\n%s", r)
-	}
-	if !regexp.MustCompile(`(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$`).MatchString(r.stdout) ||
-		!regexp.MustCompile(`(?m)^hello\s+0/1\s+Pending\s+0\s+\d+s$`).MatchString(r.stdout) {
-		t.Fatalf("kubectl get pods does not show the pod as kubectl would:\n%s", r)
-	}
+	// The scheduler places it and the node runs it; kubectl shows it as Kubernetes would.
+	eventually(t, 90*time.Second, "kubectl to show the pod running", func() (bool, string) {
+		r := kc("get", "pods")
+		return r.err == nil && regexp.MustCompile(`(?m)^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$`).MatchString(r.stdout) &&
+			regexp.MustCompile(`(?m)^hello\s+1/1\s+Running\s+0\s+\d+s$`).MatchString(r.stdout), r.String()
+	})
 
 	r = kc("get", "pod", "hello", "-o", "yaml")
 	if r.err != nil {
 		t.Fatalf("kubectl get -o yaml:\n%s", r)
 	}
-	for _, want := range []string{"kind: Pod", "name: hello", "namespace: " + ns, "image: busybox:latest", "restartPolicy: Always", "uid: ", "resourceVersion: "} {
+	for _, want := range []string{"kind: Pod", "name: hello", "namespace: " + ns, "image: busybox:latest", "restartPolicy: Always", "uid: ", "resourceVersion: ", "nodeName: node-1", "phase: Running", "podIP: 10.244."} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("kubectl get -o yaml lacks %q:\n%s", want, r.stdout)
 		}
@@ -239,10 +237,14 @@ func TestCLIWatch(t *testing.T) {
 		}
 	}
 	expect(`^NAME\s+READY\s+STATUS`)
-	expect(`^hello\s+0/1\s+Pending`)
-	mustRun(t, "delete", "pod", "hello", "-n", ns)
-	// The delete shows as the last state of the Pod; the stream stays open.
-	expect(`^hello\s+0/1\s+Pending`)
+	expect(`^hello\s+`)
+	expect(`^hello\s+1/1\s+Running\s+0\s`)
+	r := minik8s(t, "delete", "pod", "hello", "-n", ns, "--wait=false")
+	if r.err != nil {
+		t.Fatalf("delete:\n%s", r)
+	}
+	// A graceful delete shows as Terminating while the container stops.
+	expect(`^hello\s+\d/1\s+Terminating\s`)
 }
 
 func readFile(t *testing.T, path string) string {

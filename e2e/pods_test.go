@@ -315,7 +315,7 @@ func TestInvalidPodRefused(t *testing.T) {
 	ns := namespace(t)
 	bad := strings.Replace(readFile(t, fixture("pod-never.yaml")), "restartPolicy: Never", "restartPolicy: Sometimes", 1)
 	r := runCmd(t, env.bin, []byte(bad), "apply", "-f", "-", "-n", ns)
-	if r.err == nil || !strings.Contains(r.stderr, "<stdin>:8: spec.restartPolicy: Unsupported value: \"Sometimes\"") {
+	if r.err == nil || !strings.Contains(r.stderr, "<stdin>:7: spec.restartPolicy: Unsupported value: \"Sometimes\"") {
 		t.Fatalf("an invalid pod was not refused as expected:\n%s", r)
 	}
 	if _, err := getPod(t, ns, "never"); err == nil {
