@@ -278,6 +278,8 @@ func (s *Server) AdminConfig() *client.Config {
 const (
 	userAdmin     = "admin"
 	userBootstrap = "system:bootstrap"
+	// userNodePrefix + NAME is a node, by its node token.
+	userNodePrefix = "system:node:"
 )
 
 func (s *Server) authenticate(r *http.Request) string {
@@ -295,6 +297,9 @@ func (s *Server) authenticate(r *http.Request) string {
 	}
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(s.creds.JoinToken)) == 1 {
 		return userBootstrap
+	}
+	if node := s.creds.nodeOfToken(tok); node != "" {
+		return userNodePrefix + node
 	}
 	return ""
 }
@@ -324,7 +329,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	for prefix, h := range s.cfg.Handlers {
 		if strings.HasPrefix(r.URL.Path, prefix) || r.URL.Path+"/" == prefix {
-			if user == userBootstrap && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if user != userAdmin && r.Method != http.MethodGet && r.Method != http.MethodHead {
 				writeJSON(w, http.StatusForbidden, newStatus(http.StatusForbidden, api.StatusReasonForbidden, "the join token may only read "+prefix).status)
 				return
 			}
@@ -333,6 +338,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	switch r.URL.Path {
+	case "/minik8s/v1/join":
+		s.serveJoin(w, r, user)
+		return
 	case "/version":
 		writeJSON(w, http.StatusOK, versionInfo())
 		return
@@ -359,6 +367,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusForbidden, newStatus(http.StatusForbidden, api.StatusReasonForbidden,
 			fmt.Sprintf("the join token may only register nodes, not access %s", res.Name)).status)
 		return
+	}
+	if strings.HasPrefix(user, userNodePrefix) {
+		if err := nodeMay(res, ri, r.Method); err != nil {
+			writeJSON(w, http.StatusForbidden, newStatus(http.StatusForbidden, api.StatusReasonForbidden, err.Error()).status)
+			return
+		}
 	}
 	if !res.Namespaced && ri.Namespace != "" {
 		writeJSON(w, http.StatusNotFound, newStatus(http.StatusNotFound, api.StatusReasonNotFound, res.Name+" are not namespaced").status)

@@ -39,8 +39,11 @@ type Options struct {
 	NodeName string
 	// Images are OCI archives to push into the cluster's registry once it is up.
 	Images []string
-	// ServerArgs are passed on to `minik8s server` (for example --restart-backoff=1s).
-	ServerArgs []string
+	// ServerArgs are passed on to `minik8s server`; NodeArgs to the node's `minik8s join`
+	// (for example --restart-backoff=1s).
+	ServerArgs, NodeArgs []string
+	// KubeletPort is the node's kubelet port (default 10250).
+	KubeletPort int
 	// Progress receives one line per step.
 	Progress io.Writer
 }
@@ -68,12 +71,17 @@ func (o *Options) defaults() error {
 	if o.NodeName == "" {
 		o.NodeName = "node-1"
 	}
+	if o.KubeletPort == 0 {
+		o.KubeletPort = 10250
+	}
 	return nil
 }
 
 func (o *Options) containerdDir() string  { return filepath.Join(o.Dir, "containerd") }
 func (o *Options) containerdSock() string { return filepath.Join(o.containerdDir(), "containerd.sock") }
-func (o *Options) nodeDir() string        { return filepath.Join(o.serverDir(), "node") }
+func (o *Options) nodeDir() string        { return filepath.Join(o.Dir, "node") }
+func (o *Options) nodePidFile() string    { return filepath.Join(o.Dir, "node.pid") }
+func (o *Options) nodeLogFile() string    { return filepath.Join(o.Dir, "node.log") }
 
 func (o *Options) serverDir() string { return filepath.Join(o.Dir, "server") }
 func (o *Options) pidFile() string   { return filepath.Join(o.Dir, "server.pid") }
@@ -96,41 +104,40 @@ func Up(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	if pid, ok := running(o.pidFile()); ok {
-		fmt.Fprintf(o.Progress, "control plane already running (pid %d)\n", pid)
-	} else {
-		fmt.Fprintf(o.Progress, "starting the control plane (logs: %s)\n", o.logFile())
-		logf, err := os.OpenFile(o.logFile(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-		if err != nil {
-			return err
-		}
-		args := []string{"server",
-			"--data-dir", o.serverDir(),
-			"--listen", o.Listen,
-			"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort),
-			"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1)}
-		if o.NoNode {
-			args = append(args, "--no-node")
-		} else {
-			// A local cluster looks for images in its own registry only: nothing leaves the machine.
-			args = append(args, "--containerd-socket", o.containerdSock(), "--node-name", o.NodeName, "--fallback-registry=")
-		}
-		cmd := exec.Command(o.Binary, append(args, o.ServerArgs...)...)
-		cmd.Stdout, cmd.Stderr = logf, logf
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-		if err := cmd.Start(); err != nil {
-			logf.Close()
-			return fmt.Errorf("start %s server: %w", o.Binary, err)
-		}
-		logf.Close()
-		if err := os.WriteFile(o.pidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-			return err
-		}
-		go func() { _ = cmd.Wait() }()
+	args := []string{"server",
+		"--data-dir", o.serverDir(),
+		"--listen", o.Listen,
+		"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort),
+		"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1),
+		"--no-node"}
+	if err := startProcess(o, "the control plane", o.pidFile(), o.logFile(), append(args, o.ServerArgs...)); err != nil {
+		return err
 	}
 	fmt.Fprintln(o.Progress, "waiting for the API server")
 	if err := waitReady(ctx, o); err != nil {
 		return err
+	}
+	if !o.NoNode {
+		token, err := os.ReadFile(filepath.Join(o.serverDir(), "tokens", "join"))
+		if err != nil {
+			return fmt.Errorf("read the join token: %w", err)
+		}
+		// The node runs apart from the control plane, as on a real machine: its Pods keep
+		// running, and crashed containers are restarted, while the control plane is down. A
+		// local cluster looks for images in its own registry only: nothing leaves the machine.
+		args := []string{"join",
+			"--server", "https://" + o.Listen,
+			"--token", strings.TrimSpace(string(token)),
+			"--ca-file", filepath.Join(o.serverDir(), "pki", "ca.crt"),
+			"--node-name", o.NodeName,
+			"--node-ip", "127.0.0.1",
+			"--kubelet-port", strconv.Itoa(o.KubeletPort),
+			"--containerd-socket", o.containerdSock(),
+			"--data-dir", o.nodeDir(),
+			"--fallback-registry="}
+		if err := startProcess(o, "node "+o.NodeName, o.nodePidFile(), o.nodeLogFile(), append(args, o.NodeArgs...)); err != nil {
+			return err
+		}
 	}
 	if !o.NoNode {
 		fmt.Fprintf(o.Progress, "waiting for node %s to be Ready\n", o.NodeName)
@@ -213,6 +220,11 @@ func Status(ctx context.Context, o Options, w io.Writer) error {
 		return errors.New("the API server does not answer; see " + o.logFile())
 	}
 	fmt.Fprintf(w, "control plane: running (pid %d), https://%s\n", pid, o.Listen)
+	if npid, ok := running(o.nodePidFile()); ok {
+		fmt.Fprintf(w, "node %s:     running (pid %d)\n", o.NodeName, npid)
+	} else if !o.NoNode {
+		fmt.Fprintf(w, "node %s:     stopped (start it again with `minik8s cluster up`)\n", o.NodeName)
+	}
 	fmt.Fprintf(w, "admin config:  %s\n", o.AdminConfigPath())
 	return nil
 }
@@ -224,6 +236,7 @@ func Down(o Options, purge bool) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
+	stopProcess(o.Progress, "node "+o.NodeName, o.nodePidFile())
 	stopProcess(o.Progress, "the control plane", o.pidFile())
 	if _, ok := running(o.containerdPidFile()); ok {
 		fmt.Fprintln(o.Progress, "removing the node's containers and pod networks")
@@ -396,13 +409,16 @@ func waitNodeReady(ctx context.Context, o Options) error {
 		if _, ok := running(o.pidFile()); !ok {
 			return fmt.Errorf("the control plane exited; last lines of %s:\n%s", o.logFile(), tail(o.logFile(), 15))
 		}
+		if _, ok := running(o.nodePidFile()); !ok {
+			return fmt.Errorf("node %s exited; last lines of %s:\n%s", o.NodeName, o.nodeLogFile(), tail(o.nodeLogFile(), 15))
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return fmt.Errorf("node %s did not become Ready within 90s; see %s", o.NodeName, o.logFile())
+	return fmt.Errorf("node %s did not become Ready within 90s; see %s", o.NodeName, o.nodeLogFile())
 }
 
 // unmountUnder lazily unmounts whatever is still mounted below dir (deepest first), so that
@@ -427,4 +443,30 @@ func unmountUnder(dir string) {
 	for _, p := range points {
 		_ = syscall.Unmount(p, syscall.MNT_DETACH)
 	}
+}
+
+// startProcess starts one of the cluster's processes in the background unless its pid file
+// names a running one.
+func startProcess(o Options, what, pidFile, logFile string, args []string) error {
+	if pid, ok := running(pidFile); ok {
+		fmt.Fprintf(o.Progress, "%s already running (pid %d)\n", what, pid)
+		return nil
+	}
+	fmt.Fprintf(o.Progress, "starting %s (logs: %s)\n", what, logFile)
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command(o.Binary, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", what, err)
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
 }

@@ -71,7 +71,8 @@ func run(m *testing.M) int {
 	etcdPort := freePortPair()
 	env.config = filepath.Join(tmp, "config")
 	env.upArgs = []string{"--dir", env.dir, "--listen", env.listenAddr, "--etcd-port", fmt.Sprint(etcdPort),
-		"--config-out", env.config, "--server-arg=--restart-backoff=1s", "--server-arg=--heartbeat-interval=2s"}
+		"--config-out", env.config, "--kubelet-port", fmt.Sprint(freePort()),
+		"--node-arg=--restart-backoff=1s", "--node-arg=--heartbeat-interval=2s"}
 	up := exec.Command(env.bin, append([]string{"cluster", "up", "--images", images}, env.upArgs...)...)
 	up.Stdout, up.Stderr = os.Stderr, os.Stderr
 	if err := up.Run(); err != nil {

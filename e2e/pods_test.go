@@ -189,9 +189,11 @@ func TestPodRestarts(t *testing.T) {
 		t.Fatalf("logs --previous of a silent container: %q", out)
 	}
 
-	// Restart the control plane, and with it the kubelet: the container keeps its process.
+	// Restart the node's kubelet: it adopts the running container and keeps its process.
 	pid := pidOf(t, "sleep 987654")
-	restartControlPlane(t)
+	stopProcess(t, "node.pid")
+	t.Cleanup(func() { clusterUp(t) })
+	clusterUp(t)
 	p := waitPod(t, ns, "restarts", 60*time.Second, "to be reported again", running)
 	if got := pidOf(t, "sleep 987654"); got != pid {
 		t.Fatalf("the container was restarted by the kubelet's restart: pid %d, now %d", pid, got)
@@ -199,13 +201,27 @@ func TestPodRestarts(t *testing.T) {
 	if p.Status.ContainerStatuses[0].RestartCount != 3 {
 		t.Fatalf("restart count changed across a kubelet restart: %d", p.Status.ContainerStatuses[0].RestartCount)
 	}
+
+	// With the control plane down, the node still restarts a crashed container.
+	stopProcess(t, "server.pid")
+	t.Cleanup(func() { clusterUp(t) }) // whatever happens, the next tests get a cluster
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "the node to restart the container while the control plane is down", func() (bool, string) {
+		got := pidOf(t, "sleep 987654")
+		return got != 0 && got != pid, fmt.Sprintf("pid %d", got)
+	})
+	clusterUp(t)
+	waitPod(t, ns, "restarts", 60*time.Second, "to report the restart made while the control plane was down", func(p *api.Pod) bool {
+		return running(p) && p.Status.ContainerStatuses[0].RestartCount == 4
+	})
 }
 
-// restartControlPlane stops the server process (the kubelet inside it goes too) and starts it
-// again with `cluster up`.
-func restartControlPlane(t *testing.T) {
+// stopProcess stops one of the cluster's processes by its pid file (server.pid, node.pid).
+func stopProcess(t *testing.T, pidFile string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(env.dir, "server.pid"))
+	b, err := os.ReadFile(filepath.Join(env.dir, pidFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,9 +229,14 @@ func restartControlPlane(t *testing.T) {
 	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "the control plane to stop", func() (bool, string) {
+	eventually(t, 30*time.Second, pidFile+" to stop", func() (bool, string) {
 		return syscall.Kill(pid, 0) != nil, "still running"
 	})
+}
+
+// clusterUp starts what is not running of the cluster again.
+func clusterUp(t *testing.T) {
+	t.Helper()
 	up := exec.Command(env.bin, append([]string{"cluster", "up"}, env.upArgs...)...)
 	if out, err := up.CombinedOutput(); err != nil {
 		t.Fatalf("cluster up again: %v\n%s", err, out)
@@ -266,7 +287,7 @@ func TestPodDeleteLeavesNothing(t *testing.T) {
 	mustRun(t, "apply", "-f", fixture("pod-duo.yaml"), "-n", ns)
 	p := waitPod(t, ns, "duo", 90*time.Second, "to run", running)
 	uid := string(p.UID)
-	nodeDir := filepath.Join(env.dir, "server", "node")
+	nodeDir := filepath.Join(env.dir, "node")
 	if !strings.Contains(containerdCmd(t, "containers", "ls", "-q"), uid) {
 		t.Fatal("the pod's containers are not in containerd")
 	}

@@ -58,7 +58,9 @@ type Config struct {
 	ClientToken string
 	// Labels are added to the Node.
 	Labels map[string]string
-	Logger *slog.Logger
+	// Capacity overrides what the node reports of its machine (cpu, memory, pods).
+	Capacity api.ResourceList
+	Logger   *slog.Logger
 }
 
 func (c *Config) defaults() error {

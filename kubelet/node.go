@@ -100,9 +100,17 @@ func (k *Kubelet) nodeStatus(ctx context.Context, old *api.Node) api.NodeStatus 
 		}
 	}
 	host, _ := os.Hostname()
+	capacity := api.ResourceList{api.ResourceCPU: cpu, api.ResourceMemory: mem, api.ResourcePods: pods}
+	for k, v := range k.cfg.Capacity {
+		capacity[k] = v
+	}
+	allocatable := api.ResourceList{}
+	for k, v := range capacity {
+		allocatable[k] = v
+	}
 	return api.NodeStatus{
-		Capacity:        api.ResourceList{api.ResourceCPU: cpu, api.ResourceMemory: mem, api.ResourcePods: pods},
-		Allocatable:     api.ResourceList{api.ResourceCPU: cpu, api.ResourceMemory: mem, api.ResourcePods: pods},
+		Capacity:        capacity,
+		Allocatable:     allocatable,
 		Conditions:      []api.NodeCondition{ready},
 		Addresses:       []api.NodeAddress{{Type: "InternalIP", Address: k.cfg.Address}, {Type: "Hostname", Address: host}},
 		DaemonEndpoints: api.NodeDaemonEndpoints{KubeletEndpoint: api.DaemonEndpoint{Port: int32(k.cfg.Port)}},

@@ -142,6 +142,13 @@ func (r *runtime) EnsureImage(ctx context.Context, image, policy string) (contai
 		}
 		msgs = append(msgs, fmt.Sprintf("%s: %v", where, err))
 	}
+	if policy == api.PullAlways {
+		// The cluster's registry lives on the control plane: while it is unreachable, a copy
+		// the node already has is better than a container that cannot restart.
+		if img, err := r.client.GetImage(ctx, ref); err == nil {
+			return img, nil
+		}
+	}
 	return nil, fmt.Errorf("%w: %q: %s (push it with `minik8s image push`)", ErrImagePull, image, strings.Join(msgs, "; "))
 }
 
@@ -406,7 +413,8 @@ func podHostname(pod *api.Pod) string {
 	}
 	h := pod.Name
 	if len(h) > 63 {
-		h = h[:63]
+		// As Kubernetes: a hostname does not end with '-' or '.'.
+		h = strings.TrimRight(h[:63], "-.")
 	}
 	return h
 }

@@ -70,7 +70,8 @@ func computeStatus(pod *api.Pod, cs map[string]state, ps *podState, podIP, hostI
 	}
 	n := len(pod.Spec.Containers)
 	switch {
-	case waiting > 0 && running == 0 && restartable == 0 && succeeded+failed == 0:
+	case waiting > 0:
+		// As Kubernetes: a Pod with a container that never started is still Pending.
 		st.Phase = api.PodPending
 	case succeeded+failed == n && failed > 0:
 		st.Phase = api.PodFailed

@@ -53,7 +53,9 @@ func clusterCommand() *cobra.Command {
 	uf.BoolVar(&o.NoNode, "no-node", false, "run only the control plane")
 	uf.StringVar(&o.NodeName, "node-name", "node-1", "name of the server's node")
 	uf.StringVar(&imagesDir, "images", "", "push every .tar image archive of this directory into the cluster's registry")
-	uf.StringArrayVar(&o.ServerArgs, "server-arg", nil, "an extra flag for `minik8s server`, e.g. --server-arg=--restart-backoff=1s (repeatable)")
+	uf.StringArrayVar(&o.ServerArgs, "server-arg", nil, "an extra flag for `minik8s server`, e.g. --server-arg=--log-level=debug (repeatable)")
+	uf.StringArrayVar(&o.NodeArgs, "node-arg", nil, "an extra flag for the node's `minik8s join`, e.g. --node-arg=--restart-backoff=1s (repeatable)")
+	uf.IntVar(&o.KubeletPort, "kubelet-port", 10250, "the node's kubelet port")
 	down := &cobra.Command{
 		Use:     "down",
 		Short:   "Stop the local cluster",

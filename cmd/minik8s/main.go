@@ -16,7 +16,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := cli.NewRootCommand(os.Stdin, os.Stdout, os.Stderr)
-	root.AddCommand(serverCommand(), clusterCommand(), nodeCommand())
+	root.AddCommand(serverCommand(), joinCommand(), clusterCommand(), nodeCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		var exit *cli.ExitError
 		if errors.As(err, &exit) {

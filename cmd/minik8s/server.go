@@ -141,7 +141,8 @@ func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Conf
 		return err
 	}
 	admin := srv.AdminConfig()
-	c, err := client.New(admin)
+	nodeCfg := &client.Config{Server: admin.Server, CAData: admin.CAData, Token: creds.NodeToken(node.name)}
+	c, err := client.New(nodeCfg)
 	if err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Conf
 		NodeName: node.name, Address: node.ip, Port: node.port, Client: c,
 		DataDir:          filepath.Join(cfg.DataDir, "node"),
 		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
-		RegistryHost: registryHost, RegistryCA: creds.CACertPEM, RegistryToken: creds.AdminToken, FallbackRegistry: node.fallbackRegistry,
+		RegistryHost: registryHost, RegistryCA: creds.CACertPEM, RegistryToken: nodeCfg.Token, FallbackRegistry: node.fallbackRegistry,
 		HeartbeatInterval: node.heartbeat, BackoffBase: node.backoffBase, BackoffMax: node.backoffMax,
 		TLSCert: cert, ClientToken: creds.KubeletToken,
 		Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""},
