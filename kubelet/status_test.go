@@ -70,8 +70,9 @@ func TestComputeStatusPhase(t *testing.T) {
 		{"all running", api.RestartPolicyAlways, map[string]state{"a": running("a", "0"), "b": running("b", "0")}, nil, api.PodRunning},
 		{"one running, one in CrashLoopBackOff", api.RestartPolicyAlways,
 			map[string]state{"a": running("a", "0"), "b": exited("b", 1, "3")}, crashLoop, api.PodRunning},
-		{"only one in CrashLoopBackOff", api.RestartPolicyAlways,
-			map[string]state{"a": exited("a", 1, "3")}, map[string]*containerMemory{"a": {waitingReason: "CrashLoopBackOff"}}, api.PodRunning},
+		// b never started: as in Kubernetes, the Pod is still Pending.
+		{"one in CrashLoopBackOff, one never started", api.RestartPolicyAlways,
+			map[string]state{"a": exited("a", 1, "3")}, map[string]*containerMemory{"a": {waitingReason: "CrashLoopBackOff"}}, api.PodPending},
 		{"all exited 0 under Never", api.RestartPolicyNever,
 			map[string]state{"a": exited("a", 0, "0"), "b": exited("b", 0, "0")}, nil, api.PodSucceeded},
 		{"all exited 0 under OnFailure", api.RestartPolicyOnFailure,
