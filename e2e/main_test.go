@@ -97,12 +97,18 @@ func run(m *testing.M) int {
 }
 
 func dumpLogs() {
-	b, _ := os.ReadFile(filepath.Join(env.dir, "server.log"))
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 40 {
-		lines = lines[len(lines)-40:]
+	for _, f := range []string{"server.log", "node.log"} {
+		fmt.Fprintf(os.Stderr, "--- last lines of %s:\n%s\n", f, lastLines(filepath.Join(env.dir, f), 40))
 	}
-	fmt.Fprintf(os.Stderr, "--- last lines of the control plane's log:\n%s\n", strings.Join(lines, "\n"))
+}
+
+func lastLines(path string, n int) string {
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func freePort() int {
@@ -180,6 +186,7 @@ func namespace(t *testing.T) string {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("objects in %s:\n%s", name, minik8s(t, "get", "pods,svc,rs,ep,secrets,events", "-n", name, "-o", "wide").stdout)
+			t.Logf("last lines of the node's log:\n%s", lastLines(filepath.Join(env.dir, "node.log"), 30))
 		}
 		r := minik8s(t, "delete", "namespace", name, "--timeout", "60s")
 		if r.err != nil {

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,16 +151,31 @@ func Run(ctx context.Context, cfg Config) error {
 	k.rt = rt
 	defer rt.client.Close()
 
-	node, err := k.register(ctx)
-	if err != nil {
-		return err
+	// A node that ran before knows its pod subnet and goes on at once, registering in the
+	// background: its Pods run (and restart) even if the control plane is down now.
+	podCIDR := ""
+	if b, err := os.ReadFile(filepath.Join(cfg.DataDir, podCIDRFile)); err == nil {
+		podCIDR = strings.TrimSpace(string(b))
 	}
-	if err := os.WriteFile(filepath.Join(cfg.DataDir, podCIDRFile), []byte(node.Spec.PodCIDR+"\n"), 0o644); err != nil {
-		return err
+	if podCIDR == "" {
+		node, err := k.register(ctx)
+		if err != nil {
+			return err
+		}
+		podCIDR = node.Spec.PodCIDR
+		if err := os.WriteFile(filepath.Join(cfg.DataDir, podCIDRFile), []byte(podCIDR+"\n"), 0o644); err != nil {
+			return err
+		}
+	} else {
+		go func() {
+			if _, err := k.register(ctx); err != nil && ctx.Err() == nil {
+				k.log.Error("register the node", "err", err)
+			}
+		}()
 	}
 	k.net, err = network.New(network.Config{
 		StateDir:     filepath.Join(cfg.DataDir, "cni"),
-		PodCIDR:      node.Spec.PodCIDR,
+		PodCIDR:      podCIDR,
 		ClusterCIDRs: cfg.ClusterCIDRs,
 	})
 	if err != nil {
@@ -174,10 +190,11 @@ func Run(ctx context.Context, cfg Config) error {
 		workqueue.WithErrorHandler(func(key string, err error) { k.log.Warn("sync pod", "pod", key, "err", err) }))
 	k.pods = cache.New(cfg.Client.Pods("").Dynamic(), client.ListOptions{FieldSelector: "spec.nodeName=" + cfg.NodeName}, k.log)
 	k.pods.AddHandler(cache.EnqueueHandler(k.queue))
+	k.pods.Restore(k.loadCheckpoint())
 	go k.pods.Run(ctx)
 	go k.watchExits(ctx)
 	go k.housekeeping(ctx)
-	k.log.Info("kubelet running", "address", cfg.Address, "podCIDR", node.Spec.PodCIDR)
+	k.log.Info("kubelet running", "address", cfg.Address, "podCIDR", podCIDR)
 	k.queue.Run(ctx, 4, k.sync)
 	select {
 	case err := <-srvErr:
@@ -221,9 +238,13 @@ func (k *Kubelet) housekeeping(ctx context.Context) {
 			continue
 		}
 		known := map[string]bool{}
-		for _, o := range k.pods.List() {
+		pods := k.pods.List()
+		for _, o := range pods {
 			known[o.GetObjectMeta().UID] = true
 			k.queue.Add(o.GetObjectMeta().Key())
+		}
+		if err := k.saveCheckpoint(pods); err != nil {
+			k.log.Warn("save the pod checkpoint", "err", err)
 		}
 		k.cleanupOrphans(ctx, known)
 	}

@@ -244,3 +244,23 @@ func EnqueueHandler(q *workqueue.Queue) Handler {
 		OnDelete: add,
 	}
 }
+
+// Restore fills an informer that has not listed yet with objects saved earlier (a checkpoint),
+// and tells the handlers about them, so that an agent that starts while the API server is
+// down can go on with what it last knew. The first successful list replaces them, reporting
+// the difference. HasSynced stays false until then.
+func (i *Informer) Restore(objs []api.Object) {
+	i.mu.Lock()
+	if i.synced.Load() || len(i.items) > 0 {
+		i.mu.Unlock()
+		return
+	}
+	for _, o := range objs {
+		i.items[o.GetObjectMeta().Key()] = o
+	}
+	handlers := append([]Handler(nil), i.handlers...)
+	i.mu.Unlock()
+	for _, o := range objs {
+		notify(handlers, api.Added, nil, o)
+	}
+}
