@@ -194,6 +194,7 @@ func Run(ctx context.Context, cfg Config) error {
 	go k.pods.Run(ctx)
 	go k.watchExits(ctx)
 	go k.housekeeping(ctx)
+	go k.routePods(ctx)
 	k.log.Info("kubelet running", "address", cfg.Address, "podCIDR", podCIDR)
 	k.queue.Run(ctx, 4, k.sync)
 	select {
@@ -286,3 +287,5 @@ func (k *Kubelet) requeueAll() {
 		k.queue.Add(o.GetObjectMeta().Key())
 	}
 }
+
+var listAll = client.ListOptions{}
