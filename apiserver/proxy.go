@@ -115,6 +115,11 @@ func (s *Server) proxyToKubelet(w http.ResponseWriter, r *http.Request, res *api
 		return
 	}
 	w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+	// Declare the kubelet's trailers (exec's exit code), so that HTTP/1.1 clients get them
+	// even when the body is empty.
+	for t := range resp.Trailer { // the keys are known before the body, the values after it
+		w.Header().Add("Trailer", t)
+	}
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	buf := make([]byte, 32<<10)
@@ -134,7 +139,7 @@ func (s *Server) proxyToKubelet(w http.ResponseWriter, r *http.Request, res *api
 	}
 	for k, v := range resp.Trailer {
 		if len(v) > 0 {
-			w.Header().Set(http.TrailerPrefix+k, v[0])
+			w.Header().Set(k, v[0])
 		}
 	}
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,9 +34,7 @@ func BenchmarkPodStart(b *testing.B) {
 		b.Skip("run it with `make bench`, which builds the binary and the images (MINIK8S_BIN, MINIK8S_IMAGES)")
 	}
 	dir := b.TempDir()
-	listen := fmt.Sprintf("127.0.0.1:%d", freePort(b))
-	up := exec.Command(bin, "cluster", "up", "--dir", dir, "--listen", listen, "--etcd-port", fmt.Sprint(freePortPair(b)),
-		"--config-out", "", "--images", images)
+	up := exec.Command(bin, "cluster", "up", "--dir", dir, "--nodes", "1", "--config-out", "", "--images", images)
 	if out, err := up.CombinedOutput(); err != nil {
 		b.Fatalf("cluster up: %v\n%s", err, out)
 	}
@@ -56,7 +53,7 @@ func BenchmarkPodStart(b *testing.B) {
 	}
 	ctx := context.Background()
 
-	raw := rawContainerdStarts(b, ctx, filepath.Join(dir, "containerd", "containerd.sock"), filepath.Join(images, "busybox.tar"))
+	raw := rawContainerdStarts(b, ctx, filepath.Join(dir, "nodes", "node-1", "containerd", "containerd.sock"), filepath.Join(images, "busybox.tar"))
 	pods := podStarts(b, ctx, c)
 
 	rawMed, podMed := median(raw), median(pods)
@@ -193,25 +190,4 @@ func p99(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
 	return pct(s, 0.99)
-}
-
-func freePort(b *testing.B) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freePortPair(b *testing.B) int {
-	for i := 0; i < 50; i++ {
-		p := freePort(b)
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
-			l.Close()
-			return p
-		}
-	}
-	b.Fatal("no two free ports in a row")
-	return 0
 }

@@ -1,6 +1,8 @@
 // Package cluster runs a whole minik8s cluster on one machine, for demos, development and the
-// end-to-end tests: the control plane as a background process of the same binary, its data,
-// logs and process IDs under one directory, and the admin's config installed for the CLI.
+// end-to-end tests. Each node lives in a network namespace of its own, with its own address on
+// a bridge of the host (198.18.0.0/24), its own containerd and its kubelet; the control plane
+// runs on the first node. Everything (data, logs, process IDs) is under one directory, and
+// `Down` leaves the machine as it was.
 package cluster
 
 import (
@@ -21,37 +23,49 @@ import (
 	"github.com/minik8s/minik8s/client"
 )
 
-// Options say where the local cluster lives and how to reach it.
+// Options say how the local cluster is made.
 type Options struct {
-	// Dir holds everything of the cluster: server data, logs, process IDs.
+	// Dir holds everything of the cluster: server data, node data, logs, process IDs.
 	Dir string
 	// Binary is the minik8s binary to start the components with (default: this process's).
 	Binary string
-	// Listen is the API server's address (default 127.0.0.1:6443).
-	Listen string
-	// EtcdPort is the embedded etcd's client port; the peer port is the next one (default 2379).
-	EtcdPort int
+	// Nodes is the number of nodes (default 1); the first also runs the control plane.
+	Nodes int
+	// APIPort is the API server's port on the first node (default 6443).
+	APIPort int
 	// InstallConfig is where the admin's config is copied ("" for nowhere).
 	InstallConfig string
-	// NoNode runs only the control plane: no containerd, no kubelet.
-	NoNode bool
-	// NodeName is the name of the server's node (default "node-1").
-	NodeName string
 	// Images are OCI archives to push into the cluster's registry once it is up.
 	Images []string
-	// ServerArgs are passed on to `minik8s server`; NodeArgs to the node's `minik8s join`
+	// ServerArgs are passed on to `minik8s server`; NodeArgs to every node's `minik8s join`
 	// (for example --restart-backoff=1s).
 	ServerArgs, NodeArgs []string
-	// KubeletPort is the node's kubelet port (default 10250).
-	KubeletPort int
 	// Progress receives one line per step.
 	Progress io.Writer
 }
+
+// node is one node of a local cluster.
+type node struct {
+	Name  string
+	IP    string
+	NetNS string
+	Veth  string
+	Dir   string
+}
+
+func (n node) containerdSock() string { return filepath.Join(n.Dir, "containerd", "containerd.sock") }
+func (n node) dataDir() string        { return filepath.Join(n.Dir, "data") }
+func (n node) netnsPath() string      { return "/run/netns/" + n.NetNS }
 
 func (o *Options) defaults() error {
 	if o.Dir == "" {
 		return errors.New("the cluster directory is not set (--dir)")
 	}
+	abs, err := filepath.Abs(o.Dir)
+	if err != nil {
+		return err
+	}
+	o.Dir = abs
 	if o.Binary == "" {
 		exe, err := os.Executable()
 		if err != nil {
@@ -59,91 +73,125 @@ func (o *Options) defaults() error {
 		}
 		o.Binary = exe
 	}
-	if o.Listen == "" {
-		o.Listen = "127.0.0.1:6443"
+	if o.Nodes == 0 {
+		o.Nodes = 1
 	}
-	if o.EtcdPort == 0 {
-		o.EtcdPort = 2379
+	if o.Nodes < 1 || o.Nodes > 50 {
+		return fmt.Errorf("--nodes %d: a local cluster has 1 to 50 nodes", o.Nodes)
+	}
+	if o.APIPort == 0 {
+		o.APIPort = 6443
 	}
 	if o.Progress == nil {
 		o.Progress = io.Discard
 	}
-	if o.NodeName == "" {
-		o.NodeName = "node-1"
-	}
-	if o.KubeletPort == 0 {
-		o.KubeletPort = 10250
-	}
 	return nil
 }
 
-func (o *Options) containerdDir() string  { return filepath.Join(o.Dir, "containerd") }
-func (o *Options) containerdSock() string { return filepath.Join(o.containerdDir(), "containerd.sock") }
-func (o *Options) nodeDir() string        { return filepath.Join(o.Dir, "node") }
-func (o *Options) nodePidFile() string    { return filepath.Join(o.Dir, "node.pid") }
-func (o *Options) nodeLogFile() string    { return filepath.Join(o.Dir, "node.log") }
+// nodes are node-1 … node-N.
+func (o *Options) nodes() []node {
+	out := make([]node, o.Nodes)
+	for i := range out {
+		name := fmt.Sprintf("node-%d", i+1)
+		out[i] = node{Name: name, IP: fmt.Sprintf("198.18.0.%d", firstNodeOct+i), NetNS: netnsPrefix + name,
+			Veth: fmt.Sprintf("%s%d", vethPrefix, i+1), Dir: filepath.Join(o.Dir, "nodes", name)}
+	}
+	return out
+}
+
+// existingNodes are the nodes whose directories exist (for Down and Status).
+func (o *Options) existingNodes() []node {
+	dirs, _ := filepath.Glob(filepath.Join(o.Dir, "nodes", "node-*"))
+	n := o.Nodes
+	if len(dirs) > n {
+		n = len(dirs)
+	}
+	cp := *o
+	cp.Nodes = n
+	return cp.nodes()
+}
 
 func (o *Options) serverDir() string { return filepath.Join(o.Dir, "server") }
 func (o *Options) pidFile() string   { return filepath.Join(o.Dir, "server.pid") }
 func (o *Options) logFile() string   { return filepath.Join(o.Dir, "server.log") }
+func (o *Options) apiURL() string {
+	return fmt.Sprintf("https://%s", net.JoinHostPort(o.nodes()[0].IP, strconv.Itoa(o.APIPort)))
+}
 
 // AdminConfigPath is the admin's config of the local cluster.
 func (o *Options) AdminConfigPath() string { return filepath.Join(o.serverDir(), "admin.yaml") }
 
-// Up starts the control plane unless it already runs, waits until it answers, and installs the
-// admin's config. It is idempotent.
+// Up starts what is not running of the cluster and waits until every node is Ready. It is
+// idempotent: run it again to restart a stopped control plane or node.
 func Up(ctx context.Context, o Options) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
-		return fmt.Errorf("make %s: %w", o.Dir, err)
-	}
-	if !o.NoNode {
-		if err := startContainerd(ctx, o); err != nil {
-			return err
+	for _, tool := range []string{"ip", "nsenter", "containerd", "runc", "iptables"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not installed: `apt-get install iproute2 util-linux containerd runc iptables containernetworking-plugins`", tool)
 		}
 	}
+	if err := os.MkdirAll(o.Dir, 0o711); err != nil {
+		return fmt.Errorf("make %s: %w", o.Dir, err)
+	}
+	nodes := o.nodes()
+	fmt.Fprintf(o.Progress, "setting up the network: bridge %s %s/24, %d node namespaces\n", hostBridge, hostAddress, len(nodes))
+	if err := setUpNetwork(nodes); err != nil {
+		return fmt.Errorf("cluster network: %w", err)
+	}
+	first := nodes[0]
 	args := []string{"server",
 		"--data-dir", o.serverDir(),
-		"--listen", o.Listen,
-		"--etcd-client-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort),
-		"--etcd-peer-url", fmt.Sprintf("http://127.0.0.1:%d", o.EtcdPort+1),
+		"--listen", net.JoinHostPort(first.IP, strconv.Itoa(o.APIPort)),
+		"--advertise-address", first.IP,
+		"--etcd-client-url", "http://127.0.0.1:2379",
+		"--etcd-peer-url", "http://127.0.0.1:2380",
 		"--no-node"}
-	if err := startProcess(o, "the control plane", o.pidFile(), o.logFile(), append(args, o.ServerArgs...)); err != nil {
+	if err := startProcess(o.Progress, "the control plane on "+first.Name, first.NetNS, o.pidFile(), o.logFile(),
+		o.Binary, append(args, o.ServerArgs...)); err != nil {
 		return err
 	}
 	fmt.Fprintln(o.Progress, "waiting for the API server")
 	if err := waitReady(ctx, o); err != nil {
 		return err
 	}
-	if !o.NoNode {
-		token, err := os.ReadFile(filepath.Join(o.serverDir(), "tokens", "join"))
-		if err != nil {
-			return fmt.Errorf("read the join token: %w", err)
+	token, err := os.ReadFile(filepath.Join(o.serverDir(), "tokens", "join"))
+	if err != nil {
+		return fmt.Errorf("read the join token: %w", err)
+	}
+	for i, n := range nodes {
+		if err := startContainerd(ctx, o.Progress, n); err != nil {
+			return err
 		}
-		// The node runs apart from the control plane, as on a real machine: its Pods keep
-		// running, and crashed containers are restarted, while the control plane is down. A
-		// local cluster looks for images in its own registry only: nothing leaves the machine.
+		if err := os.MkdirAll(n.dataDir(), 0o755); err != nil {
+			return err
+		}
+		manifest := filepath.Join(n.Dir, "node.yaml")
+		labels := ""
+		if i == 0 {
+			labels = "\n  labels:\n    node-role.kubernetes.io/control-plane: \"\""
+		}
+		if err := os.WriteFile(manifest, []byte(fmt.Sprintf(nodeManifest, n.Name, labels, n.IP)), 0o644); err != nil {
+			return err
+		}
+		// A local cluster looks for images in its own registry only: nothing leaves the machine.
 		args := []string{"join",
-			"--server", "https://" + o.Listen,
+			"--server", o.apiURL(),
 			"--token", strings.TrimSpace(string(token)),
 			"--ca-file", filepath.Join(o.serverDir(), "pki", "ca.crt"),
-			"--node-name", o.NodeName,
-			"--node-ip", "127.0.0.1",
-			"--kubelet-port", strconv.Itoa(o.KubeletPort),
-			"--containerd-socket", o.containerdSock(),
-			"--data-dir", o.nodeDir(),
+			"-f", manifest,
+			"--containerd-socket", n.containerdSock(),
+			"--data-dir", n.dataDir(),
 			"--fallback-registry="}
-		if err := startProcess(o, "node "+o.NodeName, o.nodePidFile(), o.nodeLogFile(), append(args, o.NodeArgs...)); err != nil {
+		if err := startProcess(o.Progress, "node "+n.Name, n.NetNS, filepath.Join(n.Dir, "kubelet.pid"), filepath.Join(n.Dir, "kubelet.log"),
+			o.Binary, append(args, o.NodeArgs...)); err != nil {
 			return err
 		}
 	}
-	if !o.NoNode {
-		fmt.Fprintf(o.Progress, "waiting for node %s to be Ready\n", o.NodeName)
-		if err := waitNodeReady(ctx, o); err != nil {
-			return err
-		}
+	fmt.Fprintf(o.Progress, "waiting for %d node(s) to be Ready\n", len(nodes))
+	if err := waitNodesReady(ctx, o, nodes); err != nil {
+		return err
 	}
 	for _, img := range o.Images {
 		fmt.Fprintf(o.Progress, "pushing %s\n", filepath.Base(img))
@@ -166,11 +214,29 @@ func Up(ctx context.Context, o Options) error {
 		}
 		fmt.Fprintf(o.Progress, "admin config installed as %s\n", o.InstallConfig)
 	}
-	fmt.Fprintf(o.Progress, "cluster is up: https://%s\n", o.Listen)
+	fmt.Fprintf(o.Progress, "cluster is up: %s, %d node(s) on %s\n", o.apiURL(), len(nodes), nodeNetwork)
+	cfgHint := "--config " + o.AdminConfigPath()
+	if o.InstallConfig != "" {
+		cfgHint = ""
+		if home, _ := os.UserHomeDir(); o.InstallConfig != filepath.Join(home, ".minik8s", "config") {
+			cfgHint = "--config " + o.InstallConfig
+		}
+	}
+	fmt.Fprintf(o.Progress, "try: %s\n", strings.Join(strings.Fields("minik8s "+cfgHint+" get nodes -o wide"), " "))
 	return nil
 }
 
-// waitReady polls the server's health and an authenticated request until both answer.
+const nodeManifest = `apiVersion: v1
+kind: Node
+metadata:
+  name: %s%s
+status:
+  addresses:
+    - type: InternalIP
+      address: %s
+`
+
+// waitReady polls an authenticated request until it answers.
 func waitReady(ctx context.Context, o Options) error {
 	deadline := time.Now().Add(90 * time.Second)
 	var last error
@@ -181,21 +247,23 @@ func waitReady(ctx context.Context, o Options) error {
 		if last = ping(ctx, o); last == nil {
 			return nil
 		}
-		select {
-		case <-ctx.Done():
+		if !sleep(ctx, 200*time.Millisecond) {
 			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
 		}
 	}
 	return fmt.Errorf("the API server did not answer within 90s (%v); see %s", last, o.logFile())
 }
 
-func ping(ctx context.Context, o Options) error {
+func adminClient(o Options) (*client.Client, error) {
 	cfg, err := client.LoadConfig(o.AdminConfigPath())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c, err := client.New(cfg)
+	return client.New(cfg)
+}
+
+func ping(ctx context.Context, o Options) error {
+	c, err := adminClient(o)
 	if err != nil {
 		return err
 	}
@@ -205,7 +273,43 @@ func ping(ctx context.Context, o Options) error {
 	return err
 }
 
-// Status says whether the control plane runs and answers.
+// waitNodesReady waits until every node reports Ready, and routes the host to their pods.
+func waitNodesReady(ctx context.Context, o Options, nodes []node) error {
+	c, err := adminClient(o)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for _, n := range nodes {
+		for {
+			if got, err := c.Nodes().Get(ctx, n.Name); err == nil && got.Spec.PodCIDR != "" {
+				ready := false
+				for _, cond := range got.Status.Conditions {
+					ready = ready || (cond.Type == "Ready" && cond.Status == "True")
+				}
+				if ready {
+					if err := routePodSubnet(got.Spec.PodCIDR, n.IP); err != nil {
+						return err
+					}
+					break
+				}
+			}
+			if _, ok := running(filepath.Join(n.Dir, "kubelet.pid")); !ok {
+				log := filepath.Join(n.Dir, "kubelet.log")
+				return fmt.Errorf("node %s exited; last lines of %s:\n%s", n.Name, log, tail(log, 15))
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("node %s did not become Ready within 2 minutes; see %s", n.Name, filepath.Join(n.Dir, "kubelet.log"))
+			}
+			if !sleep(ctx, 200*time.Millisecond) {
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// Status says what of the cluster runs.
 func Status(ctx context.Context, o Options, w io.Writer) error {
 	if err := o.defaults(); err != nil {
 		return err
@@ -219,40 +323,164 @@ func Status(ctx context.Context, o Options, w io.Writer) error {
 		fmt.Fprintf(w, "control plane: running (pid %d) but not answering: %v\n", pid, err)
 		return errors.New("the API server does not answer; see " + o.logFile())
 	}
-	fmt.Fprintf(w, "control plane: running (pid %d), https://%s\n", pid, o.Listen)
-	if npid, ok := running(o.nodePidFile()); ok {
-		fmt.Fprintf(w, "node %s:     running (pid %d)\n", o.NodeName, npid)
-	} else if !o.NoNode {
-		fmt.Fprintf(w, "node %s:     stopped (start it again with `minik8s cluster up`)\n", o.NodeName)
+	fmt.Fprintf(w, "control plane: running (pid %d), %s\n", pid, o.apiURL())
+	for _, n := range o.existingNodes() {
+		state := "stopped (start it again with `minik8s cluster up`)"
+		if p, ok := running(filepath.Join(n.Dir, "kubelet.pid")); ok {
+			state = fmt.Sprintf("running (pid %d)", p)
+		}
+		fmt.Fprintf(w, "%-13s  %s at %s: %s\n", n.Name, n.NetNS, n.IP, state)
 	}
 	fmt.Fprintf(w, "admin config:  %s\n", o.AdminConfigPath())
 	return nil
 }
 
-// Down stops the control plane (SIGTERM, then SIGKILL after 20s), removes every container,
-// Pod network and cgroup of the node (`minik8s node reset`), and stops containerd. With purge,
-// it also deletes the cluster's directory. It is idempotent.
+// Down stops the nodes and the control plane, removes every container, Pod network and cgroup
+// of each node (`minik8s node reset`), stops containerd, and removes the cluster's network
+// namespaces, links, routes and rules. With purge, it also deletes the cluster's directory. It
+// is idempotent.
 func Down(o Options, purge bool) error {
 	if err := o.defaults(); err != nil {
 		return err
 	}
-	stopProcess(o.Progress, "node "+o.NodeName, o.nodePidFile())
-	stopProcess(o.Progress, "the control plane", o.pidFile())
-	if _, ok := running(o.containerdPidFile()); ok {
-		fmt.Fprintln(o.Progress, "removing the node's containers and pod networks")
-		reset := exec.Command(o.Binary, "node", "reset", "--data-dir", o.nodeDir(), "--containerd-socket", o.containerdSock())
-		reset.Stdout, reset.Stderr = o.Progress, o.Progress
-		if err := reset.Run(); err != nil {
-			return fmt.Errorf("node reset: %w", err)
-		}
+	nodes := o.existingNodes()
+	for _, n := range nodes {
+		stopProcess(o.Progress, "node "+n.Name, filepath.Join(n.Dir, "kubelet.pid"))
 	}
-	stopProcess(o.Progress, "containerd", o.containerdPidFile())
+	stopProcess(o.Progress, "the control plane", o.pidFile())
+	var first error
+	for _, n := range nodes {
+		if _, ok := running(filepath.Join(n.Dir, "containerd.pid")); ok {
+			fmt.Fprintf(o.Progress, "removing the containers and pod networks of %s\n", n.Name)
+			reset := exec.Command("nsenter", "--net="+n.netnsPath(), "--", o.Binary, "node", "reset",
+				"--data-dir", n.dataDir(), "--containerd-socket", n.containerdSock())
+			reset.Stdout, reset.Stderr = o.Progress, o.Progress
+			if err := reset.Run(); err != nil && first == nil {
+				first = fmt.Errorf("node reset of %s: %w", n.Name, err)
+			}
+		}
+		stopProcess(o.Progress, "containerd of "+n.Name, filepath.Join(n.Dir, "containerd.pid"))
+	}
+	fmt.Fprintln(o.Progress, "removing the cluster's network")
+	if err := tearDownNetwork(nodes); err != nil && first == nil {
+		first = err
+	}
 	unmountUnder(o.Dir)
+	if first != nil {
+		return first
+	}
 	if purge {
 		fmt.Fprintf(o.Progress, "removing %s\n", o.Dir)
 		return os.RemoveAll(o.Dir)
 	}
 	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// containerdConfig is a node's own containerd: its root, state and sockets in the node's
+// directory, so that several run side by side.
+const containerdConfig = `version = 2
+root = %q
+state = %q
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = %q
+
+[ttrpc]
+  address = %q
+
+[debug]
+  address = ""
+
+[metrics]
+  address = ""
+`
+
+// startContainerd starts a node's containerd in the node's network namespace unless it runs,
+// and waits for its socket.
+func startContainerd(ctx context.Context, progress io.Writer, n node) error {
+	dir := filepath.Join(n.Dir, "containerd")
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	conf := fmt.Sprintf(containerdConfig, filepath.Join(dir, "root"), filepath.Join(dir, "state"), n.containerdSock(), n.containerdSock()+".ttrpc")
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return err
+	}
+	pidFile, logFile := filepath.Join(n.Dir, "containerd.pid"), filepath.Join(n.Dir, "containerd.log")
+	if err := startProcess(progress, "containerd of "+n.Name, n.NetNS, pidFile, logFile, "containerd", []string{"--config", cfg}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if c, err := net.Dial("unix", n.containerdSock()); err == nil {
+			c.Close()
+			return nil
+		}
+		if _, ok := running(pidFile); !ok {
+			return fmt.Errorf("containerd of %s exited; last lines of %s:\n%s", n.Name, logFile, tail(logFile, 15))
+		}
+		if !sleep(ctx, 100*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+	return fmt.Errorf("containerd of %s did not open %s within 30s; see %s", n.Name, n.containerdSock(), logFile)
+}
+
+// startProcess starts one of the cluster's processes in the background, in network namespace
+// netns (via nsenter, which keeps the host's mount namespace so that mounts are seen by all),
+// unless its pid file names a running one.
+func startProcess(progress io.Writer, what, netns, pidFile, logFile, bin string, args []string) error {
+	if pid, ok := running(pidFile); ok {
+		fmt.Fprintf(progress, "%s already running (pid %d)\n", what, pid)
+		return nil
+	}
+	fmt.Fprintf(progress, "starting %s (logs: %s)\n", what, logFile)
+	if err := os.MkdirAll(filepath.Dir(pidFile), 0o711); err != nil {
+		return err
+	}
+	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	cmd := exec.Command("nsenter", append([]string{"--net=/run/netns/" + netns, "--", bin}, args...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", what, err)
+	}
+	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
+		return err
+	}
+	go func() { _ = cmd.Wait() }()
+	return nil
+}
+
+// stopProcess stops the process of a pid file: SIGTERM, then SIGKILL after 20s.
+func stopProcess(progress io.Writer, what, pidFile string) {
+	if pid, ok := running(pidFile); ok {
+		fmt.Fprintf(progress, "stopping %s (pid %d)\n", what, pid)
+		_ = syscall.Kill(pid, syscall.SIGTERM)
+		deadline := time.Now().Add(20 * time.Second)
+		for alive(pid) && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if alive(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	_ = os.Remove(pidFile)
 }
 
 func running(pidFile string) (int, bool) {
@@ -295,139 +523,9 @@ func tail(path string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func (o *Options) containerdPidFile() string { return filepath.Join(o.Dir, "containerd.pid") }
-
-// stopProcess stops the process of a pid file: SIGTERM, then SIGKILL after 20s.
-func stopProcess(progress io.Writer, what, pidFile string) {
-	if pid, ok := running(pidFile); ok {
-		fmt.Fprintf(progress, "stopping %s (pid %d)\n", what, pid)
-		_ = syscall.Kill(pid, syscall.SIGTERM)
-		deadline := time.Now().Add(20 * time.Second)
-		for alive(pid) && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if alive(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	}
-	_ = os.Remove(pidFile)
-}
-
-// containerdConfig is a containerd of the cluster's own: its root, state and sockets under the
-// cluster directory, so that it runs beside any other containerd of the machine.
-const containerdConfig = `version = 2
-root = %q
-state = %q
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-
-[grpc]
-  address = %q
-
-[ttrpc]
-  address = %q
-
-[debug]
-  address = ""
-
-[metrics]
-  address = ""
-`
-
-// startContainerd starts the cluster's containerd unless it runs, and waits for its socket.
-func startContainerd(ctx context.Context, o Options) error {
-	dir := o.containerdDir()
-	if pid, ok := running(o.containerdPidFile()); ok {
-		fmt.Fprintf(o.Progress, "containerd already running (pid %d)\n", pid)
-		return nil
-	}
-	bin, err := exec.LookPath("containerd")
-	if err != nil {
-		return errors.New("containerd is not installed: `apt-get install containerd runc containernetworking-plugins`")
-	}
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		return err
-	}
-	cfg := filepath.Join(dir, "config.toml")
-	conf := fmt.Sprintf(containerdConfig, filepath.Join(dir, "root"), filepath.Join(dir, "state"), o.containerdSock(), o.containerdSock()+".ttrpc")
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		return err
-	}
-	logPath := filepath.Join(o.Dir, "containerd.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	fmt.Fprintf(o.Progress, "starting containerd (logs: %s)\n", logPath)
-	cmd := exec.Command(bin, "--config", cfg)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start containerd: %w", err)
-	}
-	if err := os.WriteFile(o.containerdPidFile(), []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-		return err
-	}
-	go func() { _ = cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if c, err := net.Dial("unix", o.containerdSock()); err == nil {
-			c.Close()
-			return nil
-		}
-		if _, ok := running(o.containerdPidFile()); !ok {
-			return fmt.Errorf("containerd exited; last lines of %s:\n%s", logPath, tail(logPath, 15))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("containerd did not open %s within 30s; see %s", o.containerdSock(), logPath)
-}
-
-// waitNodeReady waits until the server's node reports Ready.
-func waitNodeReady(ctx context.Context, o Options) error {
-	cfg, err := client.LoadConfig(o.AdminConfigPath())
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if n, err := c.Nodes().Get(ctx, o.NodeName); err == nil {
-			for _, cond := range n.Status.Conditions {
-				if cond.Type == "Ready" && cond.Status == "True" {
-					return nil
-				}
-			}
-		}
-		if _, ok := running(o.pidFile()); !ok {
-			return fmt.Errorf("the control plane exited; last lines of %s:\n%s", o.logFile(), tail(o.logFile(), 15))
-		}
-		if _, ok := running(o.nodePidFile()); !ok {
-			return fmt.Errorf("node %s exited; last lines of %s:\n%s", o.NodeName, o.nodeLogFile(), tail(o.nodeLogFile(), 15))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return fmt.Errorf("node %s did not become Ready within 90s; see %s", o.NodeName, o.nodeLogFile())
-}
-
 // unmountUnder lazily unmounts whatever is still mounted below dir (deepest first), so that
 // the directory can be removed.
 func unmountUnder(dir string) {
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return
-	}
 	b, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return
@@ -435,7 +533,7 @@ func unmountUnder(dir string) {
 	var points []string
 	for _, line := range strings.Split(string(b), "\n") {
 		f := strings.Fields(line)
-		if len(f) > 4 && (f[4] == abs || strings.HasPrefix(f[4], abs+"/")) {
+		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
 			points = append(points, f[4])
 		}
 	}
@@ -443,30 +541,4 @@ func unmountUnder(dir string) {
 	for _, p := range points {
 		_ = syscall.Unmount(p, syscall.MNT_DETACH)
 	}
-}
-
-// startProcess starts one of the cluster's processes in the background unless its pid file
-// names a running one.
-func startProcess(o Options, what, pidFile, logFile string, args []string) error {
-	if pid, ok := running(pidFile); ok {
-		fmt.Fprintf(o.Progress, "%s already running (pid %d)\n", what, pid)
-		return nil
-	}
-	fmt.Fprintf(o.Progress, "starting %s (logs: %s)\n", what, logFile)
-	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	cmd := exec.Command(o.Binary, args...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", what, err)
-	}
-	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-		return err
-	}
-	go func() { _ = cmd.Wait() }()
-	return nil
 }

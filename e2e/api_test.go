@@ -259,7 +259,7 @@ func readFile(t *testing.T, path string) string {
 // TestJoinWrongToken: a node that presents a wrong join token is refused and registers nothing.
 func TestJoinWrongToken(t *testing.T) {
 	r := minik8s(t, "join", "--server", "https://"+env.listenAddr, "--token", "not-the-join-token",
-		"--ca-file", filepath.Join(env.dir, "server", "pki", "ca.crt"), "--node-name", "intruder", "--node-ip", "127.0.0.9",
+		"--ca-file", filepath.Join(env.dir, "server", "pki", "ca.crt"), "--node-name", "intruder", "--node-ip", "198.18.0.99",
 		"--data-dir", filepath.Join(t.TempDir(), "node"))
 	if r.err == nil || !strings.Contains(r.stderr, "refused the join token") {
 		t.Fatalf("a join with a wrong token was not refused:\n%s", r)

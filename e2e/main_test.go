@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,11 +66,9 @@ func run(m *testing.M) int {
 		}
 	}
 	env.dir = filepath.Join(tmp, "cluster")
-	env.listenAddr = fmt.Sprintf("127.0.0.1:%d", freePort())
-	etcdPort := freePortPair()
+	env.listenAddr = "198.18.0.11:6443"
 	env.config = filepath.Join(tmp, "config")
-	env.upArgs = []string{"--dir", env.dir, "--listen", env.listenAddr, "--etcd-port", fmt.Sprint(etcdPort),
-		"--config-out", env.config, "--kubelet-port", fmt.Sprint(freePort()),
+	env.upArgs = []string{"--dir", env.dir, "--nodes", "3", "--config-out", env.config,
 		"--node-arg=--restart-backoff=1s", "--node-arg=--heartbeat-interval=2s"}
 	up := exec.Command(env.bin, append([]string{"cluster", "up", "--images", images}, env.upArgs...)...)
 	up.Stdout, up.Stderr = os.Stderr, os.Stderr
@@ -83,24 +80,34 @@ func run(m *testing.M) int {
 		_ = down.Run()
 		return 1
 	}
-	defer func() {
-		down := exec.Command(env.bin, "cluster", "down", "--dir", env.dir, "--purge")
-		down.Stdout, down.Stderr = os.Stderr, os.Stderr
-		_ = down.Run()
-	}()
 	os.Setenv("MINIK8S_CONFIG", env.config)
 	code := m.Run()
 	if code != 0 {
 		dumpLogs()
 	}
+	down := exec.Command(env.bin, "cluster", "down", "--dir", env.dir, "--purge")
+	down.Stdout, down.Stderr = os.Stderr, os.Stderr
+	if err := down.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster down:", err)
+		code = 1
+	}
+	// `cluster down` leaves the machine as it was.
+	if left := leftovers(); left != "" {
+		fmt.Fprintf(os.Stderr, "cluster down left this behind:\n%s\n", left)
+		code = 1
+	}
 	return code
 }
 
 func dumpLogs() {
-	for _, f := range []string{"server.log", "node.log"} {
-		fmt.Fprintf(os.Stderr, "--- last lines of %s:\n%s\n", f, lastLines(filepath.Join(env.dir, f), 40))
+	logs, _ := filepath.Glob(filepath.Join(env.dir, "nodes", "*", "kubelet.log"))
+	for _, f := range append([]string{filepath.Join(env.dir, "server.log")}, logs...) {
+		fmt.Fprintf(os.Stderr, "--- last lines of %s:\n%s\n", f, lastLines(f, 40))
 	}
 }
+
+// nodeDir is where the local cluster keeps a node's files.
+func nodeDir(node string) string { return filepath.Join(env.dir, "nodes", node) }
 
 func lastLines(path string, n int) string {
 	b, _ := os.ReadFile(path)
@@ -109,27 +116,6 @@ func lastLines(path string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
-}
-
-func freePort() int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// freePortPair returns a port p such that p and p+1 are free (etcd's client and peer ports).
-func freePortPair() int {
-	for i := 0; i < 50; i++ {
-		p := freePort()
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
-			l.Close()
-			return p
-		}
-	}
-	panic("no two free ports in a row")
 }
 
 // result is what a command printed.
@@ -186,7 +172,10 @@ func namespace(t *testing.T) string {
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("objects in %s:\n%s", name, minik8s(t, "get", "pods,svc,rs,ep,secrets,events", "-n", name, "-o", "wide").stdout)
-			t.Logf("last lines of the node's log:\n%s", lastLines(filepath.Join(env.dir, "node.log"), 30))
+			logs, _ := filepath.Glob(filepath.Join(env.dir, "nodes", "*", "kubelet.log"))
+			for _, l := range logs {
+				t.Logf("last lines of %s:\n%s", l, lastLines(l, 20))
+			}
 		}
 		r := minik8s(t, "delete", "namespace", name, "--timeout", "60s")
 		if r.err != nil {
@@ -215,3 +204,32 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 }
 
 func fixture(name string) string { return filepath.Join(env.repo, "fixtures", name) }
+
+// leftovers lists what of a local cluster is still on the machine: network namespaces, links,
+// routes, iptables rules, mounts, processes.
+func leftovers() string {
+	var out []string
+	if b, _ := exec.Command("ip", "netns", "list").Output(); strings.Contains(string(b), "minik8s-") {
+		out = append(out, "network namespaces:\n"+string(b))
+	}
+	if b, _ := exec.Command("ip", "-o", "link").Output(); strings.Contains(string(b), "mk8s") {
+		out = append(out, "links:\n"+string(b))
+	}
+	if b, _ := exec.Command("ip", "route").Output(); strings.Contains(string(b), "10.244.") || strings.Contains(string(b), "10.96.") || strings.Contains(string(b), "198.18.") {
+		out = append(out, "routes:\n"+string(b))
+	}
+	if b, _ := exec.Command("iptables-save").Output(); strings.Contains(string(b), "mk8s") || strings.Contains(string(b), "CNI-") {
+		out = append(out, "iptables rules mention the cluster")
+	}
+	if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), env.dir) {
+		out = append(out, "mounts under "+env.dir)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), env.dir) {
+			out = append(out, "process "+p+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -60,10 +60,10 @@ func running(p *api.Pod) bool {
 	return true
 }
 
-// containerdCmd runs ctr against the cluster's containerd.
-func containerdCmd(t *testing.T, args ...string) string {
+// containerdCmd runs ctr against a node's containerd.
+func containerdCmd(t *testing.T, node string, args ...string) string {
 	t.Helper()
-	sock := filepath.Join(env.dir, "containerd", "containerd.sock")
+	sock := filepath.Join(nodeDir(node), "containerd", "containerd.sock")
 	out, err := exec.Command("ctr", append([]string{"--address", sock, "--namespace", "minik8s"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ctr %s: %v\n%s", strings.Join(args, " "), err, out)
@@ -101,7 +101,7 @@ func TestPodTwoContainers(t *testing.T) {
 	}
 
 	out := mustRun(t, "get", "pod", "duo", "-n", ns, "-o", "wide")
-	if !regexp.MustCompile(`(?m)^duo\s+2/2\s+Running\s+0\s+\d+s\s+` + regexp.QuoteMeta(p.Status.PodIP) + `\s+node-1\s`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^duo\s+2/2\s+Running\s+0\s+\d+s\s+` + regexp.QuoteMeta(p.Status.PodIP) + `\s+` + p.Spec.NodeName + `\s`).MatchString(out) {
 		t.Fatalf("get pod -o wide:\n%s", out)
 	}
 
@@ -191,7 +191,8 @@ func TestPodRestarts(t *testing.T) {
 
 	// Restart the node's kubelet: it adopts the running container and keeps its process.
 	pid := pidOf(t, "sleep 987654")
-	stopProcess(t, "node.pid")
+	node := waitPod(t, ns, "restarts", time.Second, "to be bound", running).Spec.NodeName
+	stopProcess(t, filepath.Join("nodes", node, "kubelet.pid"))
 	t.Cleanup(func() { clusterUp(t) })
 	clusterUp(t)
 	p := waitPod(t, ns, "restarts", 60*time.Second, "to be reported again", running)
@@ -287,21 +288,22 @@ func TestPodDeleteLeavesNothing(t *testing.T) {
 	mustRun(t, "apply", "-f", fixture("pod-duo.yaml"), "-n", ns)
 	p := waitPod(t, ns, "duo", 90*time.Second, "to run", running)
 	uid := string(p.UID)
-	nodeDir := filepath.Join(env.dir, "node")
-	if !strings.Contains(containerdCmd(t, "containers", "ls", "-q"), uid) {
+	node := p.Spec.NodeName
+	dataDir := filepath.Join(nodeDir(node), "data")
+	if !strings.Contains(containerdCmd(t, node, "containers", "ls", "-q"), uid) {
 		t.Fatal("the pod's containers are not in containerd")
 	}
-	netns := filepath.Join(nodeDir, "cni", "netns", uid)
+	netns := filepath.Join(dataDir, "cni", "netns", uid)
 	if _, err := os.Stat(netns); err != nil {
 		t.Fatalf("the pod's network namespace is not where expected: %v", err)
 	}
-	vethsBefore := countVeths(t)
+	vethsBefore := countVeths(t, node)
 
 	mustRun(t, "delete", "pod", "duo", "-n", ns)
 	for what, out := range map[string]string{
-		"containers": containerdCmd(t, "containers", "ls", "-q"),
-		"tasks":      containerdCmd(t, "tasks", "ls"),
-		"snapshots":  containerdCmd(t, "snapshots", "ls"),
+		"containers": containerdCmd(t, node, "containers", "ls", "-q"),
+		"tasks":      containerdCmd(t, node, "tasks", "ls"),
+		"snapshots":  containerdCmd(t, node, "snapshots", "ls"),
 	} {
 		if strings.Contains(out, uid) {
 			t.Errorf("%s of the deleted pod remain:\n%s", what, out)
@@ -310,21 +312,22 @@ func TestPodDeleteLeavesNothing(t *testing.T) {
 	if _, err := os.Stat(netns); !os.IsNotExist(err) {
 		t.Errorf("the network namespace remains: %v", err)
 	}
-	if n := countVeths(t); n != vethsBefore-1 {
+	if n := countVeths(t, node); n != vethsBefore-1 {
 		t.Errorf("veths: %d before the delete, %d after", vethsBefore, n)
 	}
-	leases, _ := filepath.Glob(filepath.Join(nodeDir, "cni", "ipam", "*", p.Status.PodIP))
+	leases, _ := filepath.Glob(filepath.Join(dataDir, "cni", "ipam", "*", p.Status.PodIP))
 	if len(leases) != 0 {
 		t.Errorf("the IP lease of %s remains: %v", p.Status.PodIP, leases)
 	}
-	if _, err := os.Stat(filepath.Join(nodeDir, "pods", uid)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dataDir, "pods", uid)); !os.IsNotExist(err) {
 		t.Errorf("the pod's directory remains: %v", err)
 	}
 }
 
-func countVeths(t *testing.T) int {
+// countVeths counts the veths in a node's network namespace.
+func countVeths(t *testing.T, node string) int {
 	t.Helper()
-	out, err := exec.Command("ip", "-o", "link", "show", "type", "veth").CombinedOutput()
+	out, err := exec.Command("ip", "-n", "minik8s-"+node, "-o", "link", "show", "type", "veth").CombinedOutput()
 	if err != nil {
 		t.Fatalf("ip link: %v\n%s", err, out)
 	}

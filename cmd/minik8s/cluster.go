@@ -16,21 +16,25 @@ func clusterCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "cluster",
 		Short: "Run a whole minik8s cluster on this machine (up, down, status)",
-		Example: `  minik8s cluster up
-  minik8s get namespaces
+		Long: `Run a whole cluster on this machine: each node in a network namespace of its own with an
+address on the bridge mk8sbr0 (198.18.0.11, .12, ...), its own containerd and kubelet; the control
+plane on the first node. Nodes have no default route and the host sends the pod and service
+ranges only into the cluster: nothing the cluster sends leaves the machine. Needs root.`,
+		Example: `  minik8s cluster up --nodes 3 --images build/images
+  minik8s get nodes -o wide
   minik8s cluster down`,
 	}
 	pf := cmd.PersistentFlags()
 	pf.StringVar(&o.Dir, "dir", filepath.Join(home, ".minik8s", "cluster"), "directory for the cluster's data, logs and process IDs")
-	pf.StringVar(&o.Listen, "listen", "127.0.0.1:6443", "API server address")
-	pf.IntVar(&o.EtcdPort, "etcd-port", 2379, "embedded etcd client port (the peer port is the next one)")
+	pf.IntVar(&o.Nodes, "nodes", 1, "number of nodes")
+	pf.IntVar(&o.APIPort, "api-port", 6443, "API server port on the first node")
 	var install, imagesDir string
 	var purge bool
 	up := &cobra.Command{
 		Use:   "up",
 		Short: "Start the local cluster (idempotent) and install the admin config",
-		Example: `  minik8s cluster up
-  minik8s cluster up --dir /tmp/demo --listen 127.0.0.1:7443 --config-out /tmp/demo/config`,
+		Example: `  minik8s cluster up --nodes 3
+  minik8s cluster up --dir /tmp/demo --config-out /tmp/demo/config --images build/images`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.InstallConfig = install
@@ -50,15 +54,12 @@ func clusterCommand() *cobra.Command {
 	}
 	uf := up.Flags()
 	uf.StringVar(&install, "config-out", filepath.Join(home, ".minik8s", "config"), "where to install the admin's client config (\"\" for nowhere)")
-	uf.BoolVar(&o.NoNode, "no-node", false, "run only the control plane")
-	uf.StringVar(&o.NodeName, "node-name", "node-1", "name of the server's node")
 	uf.StringVar(&imagesDir, "images", "", "push every .tar image archive of this directory into the cluster's registry")
 	uf.StringArrayVar(&o.ServerArgs, "server-arg", nil, "an extra flag for `minik8s server`, e.g. --server-arg=--log-level=debug (repeatable)")
-	uf.StringArrayVar(&o.NodeArgs, "node-arg", nil, "an extra flag for the node's `minik8s join`, e.g. --node-arg=--restart-backoff=1s (repeatable)")
-	uf.IntVar(&o.KubeletPort, "kubelet-port", 10250, "the node's kubelet port")
+	uf.StringArrayVar(&o.NodeArgs, "node-arg", nil, "an extra flag for every node's `minik8s join`, e.g. --node-arg=--restart-backoff=1s (repeatable)")
 	down := &cobra.Command{
 		Use:     "down",
-		Short:   "Stop the local cluster",
+		Short:   "Stop the local cluster and remove its containers, networks and processes",
 		Example: "  minik8s cluster down\n  minik8s cluster down --purge   # also delete its data",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -69,7 +70,7 @@ func clusterCommand() *cobra.Command {
 	down.Flags().BoolVar(&purge, "purge", false, "also delete the cluster's directory")
 	status := &cobra.Command{
 		Use:     "status",
-		Short:   "Say whether the local cluster runs",
+		Short:   "Say what of the local cluster runs",
 		Example: "  minik8s cluster status",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
