@@ -94,12 +94,14 @@ var (
 
 	tableNodeColumns = []TableColumnDefinition{
 		tableNameColumn,
+		{Name: "Role", Type: "string", Description: "The role of the node: control-plane when it has the label node-role.kubernetes.io/control-plane, worker otherwise."},
 		{Name: "Status", Type: "string", Description: "The status of the node"},
-		{Name: "Roles", Type: "string", Description: "The roles of the node"},
 		tableAgeColumn,
-		{Name: "Version", Type: "string", Description: "Kubelet Version reported by the node."},
-		{Name: "Internal-IP", Type: "string", Priority: 1, Description: "List of addresses reachable to the node."},
-		{Name: "External-IP", Type: "string", Priority: 1, Description: "List of addresses reachable to the node."},
+		{Name: "Address", Type: "string", Description: "The node's InternalIP address, reachable within the cluster."},
+		{Name: "Pod-CIDR", Type: "string", Description: "PodCIDR represents the pod IP range assigned to the node."},
+		{Name: "CPU", Type: "string", Priority: 1, Description: "CPU requested by the non-terminated pods bound to the node, over the node's allocatable CPU."},
+		{Name: "Memory", Type: "string", Priority: 1, Description: "Memory requested by the non-terminated pods bound to the node, over the node's allocatable memory, in Mi."},
+		{Name: "Version", Type: "string", Priority: 1, Description: "Kubelet Version reported by the node."},
 		{Name: "OS-Image", Type: "string", Priority: 1, Description: "OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy))."},
 		{Name: "Kernel-Version", Type: "string", Priority: 1, Description: "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64)."},
 		{Name: "Container-Runtime", Type: "string", Priority: 1, Description: "ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2)."},
@@ -198,8 +200,9 @@ func tablePrinterOfObject(obj Object) string {
 }
 
 // TableColumns returns the columns `kubectl get` prints for a kind, priority 1 (-o wide) columns
-// included, as the Kubernetes API server defines them. A nil r, or a kind without columns of its
-// own, gets Name and Age. The slice is the caller's to modify.
+// included, as the Kubernetes API server defines them; Nodes have minik8s's own (role, address,
+// pod subnet, and with -o wide what their Pods request of their CPU and memory). A nil r, or a
+// kind without columns of its own, gets Name and Age. The slice is the caller's to modify.
 func TableColumns(r *Resource) []TableColumnDefinition {
 	printer := ""
 	if r != nil {
@@ -229,15 +232,47 @@ func TableColumns(r *Resource) []TableColumnDefinition {
 	return slices.Clone(cols)
 }
 
+// TableContext is what some rows show beyond their own object: a Node's CPU and MEMORY cells
+// sum the requests of the Pods bound to it. A nil *TableContext, or one without PodsByNode,
+// means "not known": those cells then show "<unknown>" for what is used. It is read only.
+type TableContext struct {
+	// PodsByNode holds the Pods bound to each node (spec.nodeName), by node name. A node
+	// without an entry has no Pods. The Node rows count the Pods that are not terminated
+	// (Succeeded or Failed).
+	PodsByNode map[string][]*Pod
+}
+
+// NewTableContext returns the context that the rows of Nodes need, made from the cluster's
+// Pods (all namespaces). Objects that are not Pods, and Pods bound to no node, are skipped.
+func NewTableContext(pods []Object) *TableContext {
+	tc := &TableContext{PodsByNode: map[string][]*Pod{}}
+	for _, obj := range pods {
+		if p, ok := obj.(*Pod); ok && p != nil && p.Spec.NodeName != "" {
+			tc.PodsByNode[p.Spec.NodeName] = append(tc.PodsByNode[p.Spec.NodeName], p)
+		}
+	}
+	return tc
+}
+
+// TableNeedsPods reports whether the rows of kind r show something computed from Pods, so
+// that a caller lists the Pods once and passes NewTableContext of them to BuildTableWith.
+func TableNeedsPods(r *Resource) bool {
+	return r != nil && tablePrinterOf(r.Group, r.Kind) == "Node"
+}
+
 // TableCells returns the cells of obj's row, one per column of TableColumns of its kind, wide
 // columns included: strings for text and int64 for integers, computed as kubectl 1.2x computes
-// them. Ages are measured against now.
-func TableCells(obj Object, now time.Time) []any {
+// them. Ages are measured against now. It is TableCellsWith without a context.
+func TableCells(obj Object, now time.Time) []any { return TableCellsWith(obj, now, nil) }
+
+// TableCellsWith is TableCells with what rows need beyond their object (see TableContext);
+// tc may be nil.
+func TableCellsWith(obj Object, now time.Time, tc *TableContext) []any {
 	switch o := obj.(type) {
 	case *Pod:
 		return tablePodCells(o, now)
 	case *Node:
-		return tableNodeCells(o, now)
+		return tableNodeCells(o, now, tc)
 	case *Service:
 		return tableServiceCells(o, now)
 	case *Endpoints:
@@ -259,8 +294,14 @@ func TableCells(obj Object, now time.Time) []any {
 // kind Table, the columns of TableColumns(r) and one row per object, with the object's JSON in
 // the row when includeObject. A nil r takes the kind of the first object. The caller fills in
 // the list metadata. It fails on a nil object, on an object of another kind, and on an object
-// that does not marshal.
+// that does not marshal. It is BuildTableWith without a context.
 func BuildTable(r *Resource, objs []Object, now time.Time, includeObject bool) (*Table, error) {
+	return BuildTableWith(r, objs, now, includeObject, nil)
+}
+
+// BuildTableWith is BuildTable with what rows need beyond their objects (see TableContext and
+// TableNeedsPods); tc may be nil.
+func BuildTableWith(r *Resource, objs []Object, now time.Time, includeObject bool, tc *TableContext) (*Table, error) {
 	if r == nil && len(objs) > 0 && objs[0] != nil {
 		r = ResourceFor(objs[0])
 	}
@@ -284,7 +325,7 @@ func BuildTable(r *Resource, objs []Object, now time.Time, includeObject bool) (
 			}
 			return nil, fmt.Errorf("table: object %d (%T) is not a %s", i, obj, kind)
 		}
-		row := TableRow{Cells: TableCells(obj, now)}
+		row := TableRow{Cells: TableCellsWith(obj, now, tc)}
 		if len(row.Cells) != len(t.ColumnDefinitions) {
 			return nil, fmt.Errorf("table: object %d (%T) has %d cells for %d columns", i, obj, len(row.Cells), len(t.ColumnDefinitions))
 		}
@@ -664,8 +705,10 @@ func tablePodConditionTrue(conds []PodCondition, typ string) bool {
 	return false
 }
 
-// tableNodeCells is kubectl's printNode.
-func tableNodeCells(node *Node, now time.Time) []any {
+// tableNodeCells is the row of a node: kubectl's printNode for STATUS, and minik8s's own
+// columns for the rest (one ROLE, the address and pod subnet, and what the node's Pods request
+// against what it offers).
+func tableNodeCells(node *Node, now time.Time, tc *TableContext) []any {
 	var status []string
 	for _, c := range node.Status.Conditions {
 		if c.Type == NodeReady {
@@ -683,31 +726,41 @@ func tableNodeCells(node *Node, now time.Time) []any {
 		status = append(status, "SchedulingDisabled")
 	}
 
-	roleSet := map[string]bool{}
-	for k, v := range node.Labels {
-		switch {
-		case strings.HasPrefix(k, "node-role.kubernetes.io/"):
-			if role := strings.TrimPrefix(k, "node-role.kubernetes.io/"); role != "" {
-				roleSet[role] = true
-			}
-		case k == "kubernetes.io/role" && v != "":
-			roleSet[v] = true
-		}
+	role := "worker"
+	if _, ok := node.Labels[tableControlPlaneLabel]; ok {
+		role = "control-plane"
 	}
-	roles := make([]string, 0, len(roleSet))
-	for r := range roleSet {
-		roles = append(roles, r)
-	}
-	sort.Strings(roles)
 
-	address := func(typ string) string {
-		for _, a := range node.Status.Addresses {
-			if a.Type == typ {
-				return a.Address
-			}
+	address := "<none>"
+	for _, a := range node.Status.Addresses {
+		if a.Type == "InternalIP" {
+			address = a.Address
+			break
 		}
-		return "<none>"
 	}
+
+	var cpuUsed, memUsed string
+	if tc == nil || tc.PodsByNode == nil {
+		cpuUsed, memUsed = "<unknown>", "<unknown>"
+	} else {
+		var milliCPU, memory int64
+		for _, p := range tc.PodsByNode[node.Name] {
+			if p == nil || p.Spec.NodeName != node.Name || p.Status.Phase == PodSucceeded || p.Status.Phase == PodFailed {
+				continue
+			}
+			c, m := tablePodRequests(p)
+			milliCPU, memory = milliCPU+c, memory+m
+		}
+		cpuUsed, memUsed = tableFormatMilliCPU(milliCPU), tableFormatMi(memory)
+	}
+	cpuAlloc, memAlloc := "<unknown>", "<unknown>"
+	if q, ok := tableNodeAllocatable(node, ResourceCPU); ok {
+		cpuAlloc = tableFormatMilliCPU(q.MilliValue())
+	}
+	if q, ok := tableNodeAllocatable(node, ResourceMemory); ok {
+		memAlloc = tableFormatMi(q.Value())
+	}
+
 	unknown := func(s string) string {
 		if s == "" {
 			return "<unknown>"
@@ -717,16 +770,61 @@ func tableNodeCells(node *Node, now time.Time) []any {
 	info := node.Status.NodeInfo
 	return []any{
 		node.Name,
+		role,
 		strings.Join(status, ","),
-		tableOrNone(strings.Join(roles, ",")),
 		tableAge(node.CreationTimestamp, now),
-		info.KubeletVersion,
-		address("InternalIP"),
-		address("ExternalIP"),
+		address,
+		tableOrNone(node.Spec.PodCIDR),
+		cpuUsed + "/" + cpuAlloc,
+		memUsed + "/" + memAlloc,
+		unknown(info.KubeletVersion),
 		unknown(info.OSImage),
 		unknown(info.KernelVersion),
 		unknown(info.ContainerRuntimeVersion),
 	}
+}
+
+// tableControlPlaneLabel marks a control-plane node, as in Kubernetes; its value is
+// ignored.
+const tableControlPlaneLabel = "node-role.kubernetes.io/control-plane"
+
+// tableNodeAllocatable returns what the node offers of a resource: its allocatable amount, or
+// its capacity when it reports no allocatable one.
+func tableNodeAllocatable(node *Node, name string) (Quantity, bool) {
+	if q, ok := node.Status.Allocatable[name]; ok {
+		return q, true
+	}
+	q, ok := node.Status.Capacity[name]
+	return q, ok
+}
+
+// tablePodRequests returns the CPU (in millicores) and memory (in bytes) a Pod requests, as
+// Kubernetes (and our scheduler) count them: the sum over its containers, or the largest init
+// container's request when that is larger, since init containers run one at a time first.
+func tablePodRequests(pod *Pod) (milliCPU, memory int64) {
+	for i := range pod.Spec.Containers {
+		req := pod.Spec.Containers[i].Resources.Requests
+		milliCPU += req[ResourceCPU].MilliValue()
+		memory += req[ResourceMemory].Value()
+	}
+	for i := range pod.Spec.InitContainers {
+		req := pod.Spec.InitContainers[i].Resources.Requests
+		milliCPU = max(milliCPU, req[ResourceCPU].MilliValue())
+		memory = max(memory, req[ResourceMemory].Value())
+	}
+	return milliCPU, memory
+}
+
+// tableFormatMilliCPU writes an amount of CPU as Kubernetes does: whole cores as "2",
+// fractions in millicores ("250m").
+func tableFormatMilliCPU(milli int64) string {
+	return NewMilliQuantity(milli).String()
+}
+
+// tableFormatMi writes an amount of memory in mebibytes, rounded down, as kubectl top does
+// ("3934Mi"), so that used and allocatable read in the same unit.
+func tableFormatMi(bytes int64) string {
+	return strconv.FormatInt(bytes/(1<<20), 10) + "Mi"
 }
 
 // tableServiceCells is kubectl's printService.

@@ -266,60 +266,125 @@ func TestFormatTableNodes(t *testing.T) {
 	control := &Node{
 		ObjectMeta: ObjectMeta{Name: "node-1", CreationTimestamp: tableAgo(30 * 24 * time.Hour),
 			Labels: map[string]string{"node-role.kubernetes.io/control-plane": "", "kubernetes.io/hostname": "node-1"}},
-		Spec: NodeSpec{Unschedulable: true},
+		Spec: NodeSpec{PodCIDR: "10.244.0.0/24", Unschedulable: true},
 		Status: NodeStatus{
+			Capacity: ResourceList{ResourceCPU: MustParseQuantity("4"), ResourceMemory: MustParseQuantity("8Gi")},
+			Allocatable: ResourceList{ResourceCPU: MustParseQuantity("2"), ResourceMemory: MustParseQuantity("4028428Ki"),
+				ResourcePods: MustParseQuantity("110")},
 			Conditions: []NodeCondition{{Type: "MemoryPressure", Status: ConditionFalse}, {Type: NodeReady, Status: ConditionTrue}},
-			Addresses:  []NodeAddress{{Type: "Hostname", Address: "node-1"}, {Type: "InternalIP", Address: "192.168.1.10"}},
+			Addresses:  []NodeAddress{{Type: "Hostname", Address: "node-1"}, {Type: "InternalIP", Address: "198.18.0.11"}},
 			NodeInfo: NodeSystemInfo{KubeletVersion: "v1.29.0", OSImage: "Ubuntu 22.04.4 LTS", KernelVersion: "6.5.0-1020-aws",
 				ContainerRuntimeVersion: "containerd://1.7.12"},
 		},
 	}
 	worker := &Node{
-		ObjectMeta: ObjectMeta{Name: "node-2", CreationTimestamp: tableAgo(36 * time.Hour)},
+		ObjectMeta: ObjectMeta{Name: "node-2", CreationTimestamp: tableAgo(36 * time.Hour),
+			Labels: map[string]string{"node-role.kubernetes.io/worker": "", "kubernetes.io/role": "gpu"}},
+		Spec: NodeSpec{PodCIDR: "10.244.1.0/24"},
 		Status: NodeStatus{
-			Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionUnknown}},
-			Addresses:  []NodeAddress{{Type: "ExternalIP", Address: "34.1.2.3"}, {Type: "InternalIP", Address: "192.168.1.11"}},
+			// No allocatable: the capacity is what the node offers.
+			Capacity:   ResourceList{ResourceCPU: MustParseQuantity("1500m"), ResourceMemory: MustParseQuantity("1Gi")},
+			Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionUnknown, Reason: "NodeStatusUnknown"}},
+			Addresses:  []NodeAddress{{Type: "ExternalIP", Address: "34.1.2.3"}, {Type: "InternalIP", Address: "198.18.0.12"}},
 			NodeInfo:   NodeSystemInfo{KubeletVersion: "v1.29.0"},
 		},
 	}
 	fresh := &Node{
-		ObjectMeta: ObjectMeta{Name: "node-3", CreationTimestamp: tableAgo(90 * time.Second),
-			Labels: map[string]string{"node-role.kubernetes.io/worker": "", "kubernetes.io/role": "gpu"}},
-		Status: NodeStatus{NodeInfo: NodeSystemInfo{KubeletVersion: "v1.28.5"}},
+		ObjectMeta: ObjectMeta{Name: "node-3", CreationTimestamp: tableAgo(90 * time.Second)},
+		Status:     NodeStatus{Conditions: []NodeCondition{{Type: NodeReady, Status: ConditionFalse}}},
 	}
+	never := &Node{ObjectMeta: ObjectMeta{Name: "node-4", CreationTimestamp: tableAgo(5 * time.Second)}}
+
+	req := func(cpu, mem string) ResourceRequirements {
+		r := ResourceList{}
+		if cpu != "" {
+			r[ResourceCPU] = MustParseQuantity(cpu)
+		}
+		if mem != "" {
+			r[ResourceMemory] = MustParseQuantity(mem)
+		}
+		return ResourceRequirements{Requests: r}
+	}
+	pod := func(name, node, phase string, containers ...Container) *Pod {
+		return &Pod{ObjectMeta: ObjectMeta{Name: name, Namespace: "default"},
+			Spec: PodSpec{NodeName: node, Containers: containers}, Status: PodStatus{Phase: phase}}
+	}
+	withInit := pod("init", "node-1", PodPending, Container{Name: "a", Resources: req("50m", "16Mi")})
+	withInit.Spec.InitContainers = []Container{{Name: "setup", Resources: req("150m", "8Mi")}}
+	pods := []Object{
+		pod("web", "node-1", PodRunning, Container{Name: "a", Resources: req("100m", "64Mi")}, Container{Name: "b", Resources: req("", "16Mi")}),
+		withInit, // 150m (its init container) and 16Mi (its container)
+		pod("done", "node-1", PodSucceeded, Container{Name: "a", Resources: req("1", "1Gi")}),
+		pod("failed", "node-1", PodFailed, Container{Name: "a", Resources: req("1", "1Gi")}),
+		pod("best-effort", "node-1", PodRunning, Container{Name: "a"}),
+		pod("pending", "", PodPending, Container{Name: "a", Resources: req("1", "1Gi")}),
+		pod("big", "node-2", PodRunning, Container{Name: "a", Resources: req("1", "100M")}),
+		&Node{ObjectMeta: ObjectMeta{Name: "not-a-pod"}},
+	}
+	tc := NewTableContext(pods)
+
 	tests := []struct {
 		name string
 		objs []Object
+		tc   *TableContext
 		opts TableOptions
 		want string
 	}{
 		{
 			name: "default",
-			objs: []Object{control, worker, fresh},
+			objs: []Object{control, worker, fresh, never},
+			tc:   tc,
 			want: tableLines(
-				"NAME     STATUS                     ROLES           AGE   VERSION",
-				"node-1   Ready,SchedulingDisabled   control-plane   30d   v1.29.0",
-				"node-2   NotReady                   <none>          36h   v1.29.0",
-				"node-3   Unknown                    gpu,worker      90s   v1.28.5",
+				"NAME     ROLE            STATUS                     AGE   ADDRESS       POD-CIDR",
+				"node-1   control-plane   Ready,SchedulingDisabled   30d   198.18.0.11   10.244.0.0/24",
+				"node-2   worker          NotReady                   36h   198.18.0.12   10.244.1.0/24",
+				"node-3   worker          NotReady                   90s   <none>        <none>",
+				"node-4   worker          Unknown                    5s    <none>        <none>",
 			),
 		},
 		{
 			name: "wide",
-			objs: []Object{control, worker},
+			objs: []Object{control, worker, fresh},
+			tc:   tc,
 			opts: TableOptions{Wide: true},
 			want: tableLines(
-				"NAME     STATUS                     ROLES           AGE   VERSION   INTERNAL-IP    EXTERNAL-IP   OS-IMAGE             KERNEL-VERSION   CONTAINER-RUNTIME",
-				"node-1   Ready,SchedulingDisabled   control-plane   30d   v1.29.0   192.168.1.10   <none>        Ubuntu 22.04.4 LTS   6.5.0-1020-aws   containerd://1.7.12",
-				"node-2   NotReady                   <none>          36h   v1.29.0   192.168.1.11   34.1.2.3      <unknown>            <unknown>        <unknown>",
+				"NAME     ROLE            STATUS                     AGE   ADDRESS       POD-CIDR        CPU           MEMORY          VERSION     OS-IMAGE             KERNEL-VERSION   CONTAINER-RUNTIME",
+				"node-1   control-plane   Ready,SchedulingDisabled   30d   198.18.0.11   10.244.0.0/24   250m/2        96Mi/3934Mi     v1.29.0     Ubuntu 22.04.4 LTS   6.5.0-1020-aws   containerd://1.7.12",
+				"node-2   worker          NotReady                   36h   198.18.0.12   10.244.1.0/24   1/1500m       95Mi/1024Mi     v1.29.0     <unknown>            <unknown>        <unknown>",
+				"node-3   worker          NotReady                   90s   <none>        <none>          0/<unknown>   0Mi/<unknown>   <unknown>   <unknown>            <unknown>        <unknown>",
+			),
+		},
+		{
+			name: "wide without the pods",
+			objs: []Object{control},
+			opts: TableOptions{Wide: true},
+			want: tableLines(
+				"NAME     ROLE            STATUS                     AGE   ADDRESS       POD-CIDR        CPU           MEMORY             VERSION   OS-IMAGE             KERNEL-VERSION   CONTAINER-RUNTIME",
+				"node-1   control-plane   Ready,SchedulingDisabled   30d   198.18.0.11   10.244.0.0/24   <unknown>/2   <unknown>/3934Mi   v1.29.0   Ubuntu 22.04.4 LTS   6.5.0-1020-aws   containerd://1.7.12",
 			),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tableText(t, tt.objs, tt.opts); got != tt.want {
+			tbl, err := BuildTableWith(ResourceFor(tt.objs[0]), tt.objs, tableNow, false, tt.tc)
+			if err != nil {
+				t.Fatalf("BuildTableWith: %v", err)
+			}
+			var b bytes.Buffer
+			if err := FormatTable(&b, tbl, tt.opts); err != nil {
+				t.Fatalf("FormatTable: %v", err)
+			}
+			if got := b.String(); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
+	}
+
+	if !TableNeedsPods(LookupResource("nodes")) || TableNeedsPods(LookupResource("pods")) || TableNeedsPods(nil) {
+		t.Error("TableNeedsPods: only nodes need the pods")
+	}
+	if got := len(tc.PodsByNode["node-1"]); got != 5 {
+		t.Errorf("NewTableContext put %d pods on node-1, want 5 (unbound pods and other objects are skipped)", got)
 	}
 }
 
@@ -565,7 +630,7 @@ type tableWidget struct {
 func TestTableColumns(t *testing.T) {
 	want := map[string]string{
 		"pods":        "Name,Ready,Status,Restarts,Age,IP*,Node*,Nominated Node*,Readiness Gates*",
-		"nodes":       "Name,Status,Roles,Age,Version,Internal-IP*,External-IP*,OS-Image*,Kernel-Version*,Container-Runtime*",
+		"nodes":       "Name,Role,Status,Age,Address,Pod-CIDR,CPU*,Memory*,Version*,OS-Image*,Kernel-Version*,Container-Runtime*",
 		"services":    "Name,Type,Cluster-IP,External-IP,Port(s),Age,Selector*",
 		"endpoints":   "Name,Endpoints,Age",
 		"replicasets": "Name,Desired,Current,Ready,Age,Containers*,Images*,Selector*",

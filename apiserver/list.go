@@ -120,7 +120,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, res *api.Resource,
 		return
 	}
 	if wantsTable(r) {
-		t, err := api.BuildTable(res, items, time.Now(), includeObject(r))
+		t, err := s.buildTable(r.Context(), res, items, includeObject(r))
 		if err != nil {
 			s.writeError(w, r, err, res, "")
 			return
@@ -138,6 +138,29 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, res *api.Resource,
 		api.ListMeta `json:"metadata"`
 		Items        []json.RawMessage `json:"items"`
 	}{api.TypeMeta{APIVersion: res.APIVersion(), Kind: res.Kind + "List"}, api.ListMeta{ResourceVersion: strconv.FormatInt(rev, 10)}, raw})
+}
+
+// buildTable makes the Table answer for objs. The rows of some kinds show what is computed
+// from Pods (a Node's CPU and MEMORY requested by its Pods): for them the Pods are read once,
+// at the time of the request.
+func (s *Server) buildTable(ctx context.Context, res *api.Resource, objs []api.Object, includeObject bool) (*api.Table, error) {
+	var tc *api.TableContext
+	if api.TableNeedsPods(res) && len(objs) > 0 {
+		all, err := api.ParseSelector("")
+		if err != nil {
+			return nil, err
+		}
+		none, err := api.ParseFieldSelector("")
+		if err != nil {
+			return nil, err
+		}
+		pods, _, err := s.listObjects(ctx, api.LookupResource("pods"), "", filter{labels: all, fields: none})
+		if err != nil {
+			return nil, fmt.Errorf("list pods for the %s table: %w", res.Name, err)
+		}
+		tc = api.NewTableContext(pods)
+	}
+	return api.BuildTableWith(res, objs, time.Now(), includeObject, tc)
 }
 
 func wantsTable(r *http.Request) bool {

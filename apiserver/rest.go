@@ -259,7 +259,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request, res *api.Resource, 
 		return
 	}
 	if wantsTable(r) {
-		t, err := api.BuildTable(res, []api.Object{obj}, time.Now(), includeObject(r))
+		t, err := s.buildTable(r.Context(), res, []api.Object{obj}, includeObject(r))
 		if err != nil {
 			s.writeError(w, r, err, res, ri.Name)
 			return

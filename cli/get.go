@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -117,7 +118,11 @@ func runGet(cmd *cobra.Command, o *Options, g *getOptions, args []string) error 
 				fmt.Fprintln(o.Out)
 			}
 			single := targets[i].name != "" && j-i == 1
-			if err := printObjects(o.Out, res, objs, g, single, g.allNamespaces, len(targets) > 1 || targets[0].name == ""); err != nil {
+			tc, err := tableContext(ctx, c, res, objs, g)
+			if err != nil {
+				return err
+			}
+			if err := printObjects(o.Out, res, objs, tc, g, single, g.allNamespaces, len(targets) > 1 || targets[0].name == ""); err != nil {
 				return err
 			}
 			printed = true
@@ -153,9 +158,24 @@ func sortObjects(objs []api.Object) {
 	})
 }
 
-// printObjects writes objects in the chosen format. asList makes yaml/json print a List even
-// for one object, as kubectl does for `get pods -o yaml`.
-func printObjects(w io.Writer, res *api.Resource, objs []api.Object, g *getOptions, single, withNS, asList bool) error {
+// tableContext reads what the rows of objs need beyond the objects themselves, when the
+// columns that show it are printed: the cluster's Pods, once, for the CPU and MEMORY columns
+// of Nodes with -o wide. It returns nil when nothing is needed.
+func tableContext(ctx context.Context, c *client.Client, res *api.Resource, objs []api.Object, g *getOptions) (*api.TableContext, error) {
+	if g.output != "wide" || len(objs) == 0 || !api.TableNeedsPods(res) {
+		return nil, nil
+	}
+	pods, _, err := c.Resource(api.LookupResource("pods"), "").List(ctx, client.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list pods for the CPU and MEMORY columns of %s: %w", res.Name, err)
+	}
+	return api.NewTableContext(pods), nil
+}
+
+// printObjects writes objects in the chosen format; tc (may be nil) is what their table rows
+// need beyond the objects. asList makes yaml/json print a List even for one object, as
+// kubectl does for `get pods -o yaml`.
+func printObjects(w io.Writer, res *api.Resource, objs []api.Object, tc *api.TableContext, g *getOptions, single, withNS, asList bool) error {
 	switch g.output {
 	case "name":
 		for _, obj := range objs {
@@ -171,7 +191,7 @@ func printObjects(w io.Writer, res *api.Resource, objs []api.Object, g *getOptio
 		}
 		return writeStructured(w, g.output, v)
 	}
-	t, err := api.BuildTable(res, objs, time.Now(), false)
+	t, err := api.BuildTableWith(res, objs, time.Now(), false, tc)
 	if err != nil {
 		return err
 	}
@@ -219,6 +239,21 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 		opts.FieldSelector = "metadata.name=" + t.name
 	}
 	headers := !g.noHeaders
+	// Rows that need more than their object (a Node's CPU and MEMORY with -o wide) read it
+	// again at most once per watchContextMaxAge, not once per change: nodes change with every
+	// heartbeat.
+	var tc *api.TableContext
+	var tcAt time.Time
+	contextFor := func(objs []api.Object) (*api.TableContext, error) {
+		if tc == nil || time.Since(tcAt) > watchContextMaxAge {
+			fresh, err := tableContext(ctx, c, t.res, objs, g)
+			if err != nil {
+				return nil, err
+			}
+			tc, tcAt = fresh, time.Now()
+		}
+		return tc, nil
+	}
 	if !g.watchOnly {
 		objs, rv, err := d.List(ctx, opts)
 		if err != nil {
@@ -226,7 +261,11 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 		}
 		sortObjects(objs)
 		if len(objs) > 0 {
-			if err := printObjects(o.Out, t.res, objs, g, false, g.allNamespaces, false); err != nil {
+			rowCtx, err := contextFor(objs)
+			if err != nil {
+				return err
+			}
+			if err := printObjects(o.Out, t.res, objs, rowCtx, g, false, g.allNamespaces, false); err != nil {
 				return err
 			}
 			headers = false
@@ -259,7 +298,12 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 			opts.ResourceVersion = ev.Object.GetObjectMeta().ResourceVersion
 			gg := *g
 			gg.noHeaders = !headers
-			if err := printObjects(o.Out, t.res, []api.Object{ev.Object}, &gg, false, g.allNamespaces, false); err != nil {
+			objs := []api.Object{ev.Object}
+			rowCtx, err := contextFor(objs)
+			if err != nil {
+				return err
+			}
+			if err := printObjects(o.Out, t.res, objs, rowCtx, &gg, false, g.allNamespaces, false); err != nil {
 				return err
 			}
 			headers = false
@@ -269,5 +313,8 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 		}
 	}
 }
+
+// watchContextMaxAge is how old the Pods behind a watched row's CPU and MEMORY may be.
+const watchContextMaxAge = 2 * time.Second
 
 func newTabWriter(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 8, 3, ' ', 0) }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minik8s/minik8s/apiserver"
 	"github.com/minik8s/minik8s/client"
+	"github.com/minik8s/minik8s/ctrl/nodelifecycle"
 	"github.com/minik8s/minik8s/ctrl/scheduler"
 	"github.com/minik8s/minik8s/kubelet"
 	"github.com/minik8s/minik8s/registry"
@@ -49,6 +50,7 @@ func serverCommand() *cobra.Command {
 	var cfg apiserver.Config
 	var etcdEndpoints, sans, logLevel string
 	var noNode bool
+	var nodeGrace time.Duration
 	var node nodeFlags
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -83,6 +85,9 @@ both minik8s and kubectl read).`,
 			if node.ip == "" {
 				node.ip = cfg.AdvertiseAddress
 			}
+			if nodeGrace <= node.heartbeat {
+				return fmt.Errorf("--node-grace-period (%s) must be longer than --heartbeat-interval (%s)", nodeGrace, node.heartbeat)
+			}
 			if !noNode {
 				cfg.TLSSANs = append(cfg.TLSSANs, node.ip)
 			}
@@ -103,6 +108,7 @@ both minik8s and kubectl read).`,
 				return err
 			}
 			go scheduler.New(admin, log.With("component", "scheduler")).Run(ctx, 32)
+			go nodelifecycle.New(admin, nodeGrace, log.With("component", "node-controller")).Run(ctx)
 			kubeletDone := make(chan error, 1)
 			if !noNode {
 				go func() { kubeletDone <- runLocalNode(ctx, srv, cfg, node, log) }()
@@ -129,6 +135,8 @@ both minik8s and kubectl read).`,
 	f.StringVar(&cfg.EtcdPeerURL, "etcd-peer-url", "http://127.0.0.1:2380", "where the embedded etcd listens for peers")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&noNode, "no-node", false, "run only the control plane, no kubelet")
+	f.DurationVar(&nodeGrace, "node-grace-period", nodelifecycle.DefaultGracePeriod,
+		"how long a node may go without a heartbeat before it is marked NotReady and tainted unreachable")
 	node.bind(cmd)
 	return cmd
 }
