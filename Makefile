@@ -9,10 +9,16 @@ CLUSTER_DIR ?= $(HOME)/.minik8s/cluster
 
 IMAGES_DIR := build/images
 
-.PHONY: help build images test test-unit test-e2e bench lint up down clean tools
+DEBIAN_PACKAGES := containerd runc containernetworking-plugins iptables iproute2 busybox-static util-linux
+
+.PHONY: help deps build images test test-unit test-e2e bench lint up down clean tools
 
 help: ## show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-10s %s\n", $$1, $$2}'
+
+deps: ## install the Debian packages a node needs (as root), if missing
+	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then echo "installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 build: ## build bin/minik8s
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/minik8s
@@ -46,8 +52,8 @@ $(KUBECTL_DIR)/usr/bin/kubectl:
 	cd $(KUBECTL_DIR) && apt-get download kubernetes-client 2>/dev/null && dpkg -x kubernetes-client_*.deb . && rm -f kubernetes-client_*.deb
 	@test -x $@ || { echo "could not fetch kubernetes-client: run 'apt-get update' first"; exit 1; }
 
-up: build images ## start a local cluster (as root), push the images, install ~/.minik8s/config
-	$(BIN) cluster up --dir $(CLUSTER_DIR) --images $(IMAGES_DIR)
+up: deps build images ## start a local 3-node cluster (as root), push the images, install ~/.minik8s/config
+	$(BIN) cluster up --nodes 3 --dir $(CLUSTER_DIR) --images $(IMAGES_DIR)
 
 down: ## stop the local cluster and remove its containers and networks
 	@if [ -x $(BIN) ]; then $(BIN) cluster down --dir $(CLUSTER_DIR); fi
