@@ -179,6 +179,11 @@ func (slogHook) Fire(e *logrus.Entry) error {
 	if fromRegistry && level == slog.LevelInfo {
 		level = slog.LevelDebug
 	}
+	// A 4xx answer (a HEAD for a blob not pushed yet, a missing tag) is the client's business,
+	// not the server's error: every push starts with a few of them.
+	if st, ok := e.Data["http.response.status"].(int); ok && st >= 400 && st < 500 && level == slog.LevelError {
+		level = slog.LevelDebug
+	}
 	ctx := e.Context
 	if ctx == nil {
 		ctx = context.Background()
