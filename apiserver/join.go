@@ -95,13 +95,14 @@ func (s *Server) serveJoin(w http.ResponseWriter, r *http.Request, user string) 
 }
 
 // nodeMay says what a node's token may do: everything with Nodes; read Pods, write their
-// status and delete them (once stopped); write Events; read Namespaces.
+// status and delete them (once stopped); write Events; read Namespaces, Services and
+// Endpoints (for the node's service proxy).
 func nodeMay(res *api.Resource, ri requestInfo, method string) error {
 	read := method == http.MethodGet
 	switch res.Kind {
 	case "Node", "Event":
 		return nil
-	case "Namespace":
+	case "Namespace", "Service", "Endpoints":
 		if read {
 			return nil
 		}
