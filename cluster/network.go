@@ -76,6 +76,10 @@ func setUpNetwork(nodes []node) error {
 			{"link", "set", n.Veth, "master", hostBridge, "up"},
 			{"-n", n.NetNS, "link", "set", "lo", "up"},
 			{"-n", n.NetNS, "link", "set", "eth0", "up"},
+			// Processes of the node reach Service IPs: the route only lets the packet get as far
+			// as the node's own NAT rules, which send it to a Pod; with no rule it goes to the
+			// host, which has no route for it either.
+			{"-n", n.NetNS, "route", "replace", svcNetwork, "dev", "eth0"},
 		} {
 			if err := ip(args...); err != nil {
 				return err

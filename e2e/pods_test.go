@@ -158,7 +158,7 @@ func TestPodRestarts(t *testing.T) {
 	waitPod(t, ns, "restarts", 90*time.Second, "to run", running)
 
 	var delays []time.Duration
-	for i := 1; i <= 3; i++ {
+	for i := 1; i <= 4; i++ {
 		pid := pidOf(t, "sleep 987654")
 		if pid == 0 {
 			t.Fatal("the container's process is not on the host")
@@ -176,14 +176,18 @@ func TestPodRestarts(t *testing.T) {
 		}
 		delays = append(delays, cs.State.Running.StartedAt.Sub(last.FinishedAt.Time))
 	}
-	t.Logf("back-off before restarts 1, 2, 3: %v", delays)
-	// Base 1s (set by the suite): about 1s, 2s, 4s; timestamps have second precision.
-	if !(delays[1] > delays[0] && delays[2] > delays[1] && delays[2] >= 3*time.Second) {
-		t.Fatalf("the back-off does not grow: %v", delays)
+	t.Logf("back-off before restarts 1 to 4: %v", delays)
+	// Base 1s (set by the suite): 1s, 2s, 4s, 8s, each within a second either way, since
+	// timestamps have second precision.
+	for i, d := range delays {
+		want := time.Second << i
+		if d < want-time.Second || d > want+2*time.Second {
+			t.Fatalf("back-off before restart %d is %v, want about %v (all: %v)", i+1, d, want, delays)
+		}
 	}
 	out := mustRun(t, "get", "pod", "restarts", "-n", ns)
-	if !regexp.MustCompile(`(?m)^restarts\s+1/1\s+Running\s+3 \(\d+s ago\)\s+\d+s$`).MatchString(out) {
-		t.Fatalf("get pod after 3 restarts:\n%s", out)
+	if !regexp.MustCompile(`(?m)^restarts\s+1/1\s+Running\s+4 \(\d+s ago\)\s+\d+s$`).MatchString(out) {
+		t.Fatalf("get pod after 4 restarts:\n%s", out)
 	}
 	if out := mustRun(t, "logs", "restarts", "-n", ns, "--previous"); out != "" {
 		t.Fatalf("logs --previous of a silent container: %q", out)
@@ -199,7 +203,7 @@ func TestPodRestarts(t *testing.T) {
 	if got := pidOf(t, "sleep 987654"); got != pid {
 		t.Fatalf("the container was restarted by the kubelet's restart: pid %d, now %d", pid, got)
 	}
-	if p.Status.ContainerStatuses[0].RestartCount != 3 {
+	if p.Status.ContainerStatuses[0].RestartCount != 4 {
 		t.Fatalf("restart count changed across a kubelet restart: %d", p.Status.ContainerStatuses[0].RestartCount)
 	}
 
@@ -215,7 +219,7 @@ func TestPodRestarts(t *testing.T) {
 	})
 	clusterUp(t)
 	waitPod(t, ns, "restarts", 60*time.Second, "to report the restart made while the control plane was down", func(p *api.Pod) bool {
-		return running(p) && p.Status.ContainerStatuses[0].RestartCount == 4
+		return running(p) && p.Status.ContainerStatuses[0].RestartCount == 5
 	})
 }
 

@@ -7,12 +7,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/minik8s/minik8s/cli"
+	"github.com/minik8s/minik8s/kubelet/network/cniplugin"
 )
 
 func main() {
+	if filepath.Base(os.Args[0]) == cniplugin.BinaryName { // the node's CNI plugin (kubelet/network)
+		cniplugin.Main()
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	root := cli.NewRootCommand(os.Stdin, os.Stdout, os.Stderr)

@@ -1,13 +1,18 @@
-// Package network gives a Pod sandbox its network, on the standard CNI plugins
-// (bridge, host-local, loopback) driven through libcni.
+// Package network gives a Pod sandbox its network through libcni, with minik8s'
+// own CNI plugin (minik8s-cni, package cniplugin) on the standard ones (bridge,
+// host-local, loopback), in Flannel's way.
 //
 // Each Pod gets a network namespace of its own, kept alive by a bind mount at
 // StateDir/netns/<podUID> (the file the pause process and the containers join), a
-// loopback interface, and an eth0 veth whose other end is on the node's bridge. The
-// bridge holds the first address of the node's PodCIDR and is the pods' gateway;
-// host-local hands out the rest of the PodCIDR and keeps its leases under
-// StateDir/ipam. Pods get routes to the cluster's ranges (ClusterCIDRs) through the
-// gateway and no default route; nothing is masqueraded.
+// loopback interface, and an eth0 veth whose other end is on the node's bridge.
+// The node's lease, its PodCIDR, is written to StateDir/subnet.env; the network
+// list has the single plugin minik8s-cni (the minik8s binary, linked as
+// StateDir/bin/minik8s-cni), which reads that file and delegates to bridge with
+// host-local IPAM on the subnet. The bridge holds the first address of the
+// PodCIDR and is the pods' gateway; host-local hands out the rest of the PodCIDR
+// and keeps its leases under StateDir/ipam. Pods get routes to the cluster's
+// ranges (ClusterCIDRs) through the gateway and no default route; nothing is
+// masqueraded.
 //
 // Everything a node keeps lives under its StateDir (config, leases, libcni's result
 // cache, netns mounts), so several nodes can share one machine, each in its own
@@ -23,6 +28,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,6 +38,8 @@ import (
 	"github.com/containernetworking/cni/pkg/invoke"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/minik8s/minik8s/kubelet/network/cniplugin"
 )
 
 const (
@@ -46,6 +54,7 @@ const (
 	loopbackNetworkName = "minik8s-loopback"
 	cniVersion          = "1.0.0"
 	confFileName        = "10-minik8s.conflist"
+	subnetFileName      = "subnet.env"
 	cleanupTimeout      = 30 * time.Second
 )
 
@@ -54,17 +63,24 @@ const (
 // the upstream default.
 var DefaultPluginDirs = []string{"/usr/lib/cni", "/opt/cni/bin"}
 
-// requiredPlugins are the CNI plugins New insists on.
-var requiredPlugins = []string{"bridge", "host-local", "loopback"}
+// requiredPlugins are the standard CNI plugins New insists on: minik8s-cni
+// delegates to bridge and host-local, and loopback gives pods their lo.
+var requiredPlugins = []string{cniplugin.DelegateType, cniplugin.IPAMType, "loopback"}
 
 // Config is one node's pod network.
 type Config struct {
-	// PluginDirs are searched, in order, for the CNI plugin binaries.
-	// Default DefaultPluginDirs.
+	// PluginDirs are searched, in order, for the standard CNI plugin binaries.
+	// Default DefaultPluginDirs. StateDir/bin, where minik8s-cni is linked, comes
+	// before them.
 	PluginDirs []string
+	// PluginBinary is the executable that acts as the minik8s-cni plugin when
+	// run under that name (cniplugin.BinaryName). Default: the running executable
+	// (os.Executable), the minik8s binary.
+	PluginBinary string
 	// StateDir is the node's data directory for CNI (required): the conflist
-	// (net.d/), host-local's leases (ipam/), libcni's result cache (cache/) and the
-	// pods' netns mounts (netns/) live under it. Each node needs its own.
+	// (net.d/), the node's subnet (subnet.env), the minik8s-cni link (bin/),
+	// host-local's leases (ipam/), libcni's result cache (cache/) and the pods'
+	// netns mounts (netns/) live under it. Each node needs its own.
 	StateDir string
 	// BridgeName is the node's bridge, at most 15 characters. Default DefaultBridgeName.
 	BridgeName string
@@ -96,6 +112,7 @@ type Result struct {
 // twice).
 type Network struct {
 	cfg      Config
+	paths    []string // where libcni looks for plugins: StateDir/bin, then PluginDirs
 	podNet   *net.IPNet
 	gateway  net.IP
 	confPath string
@@ -109,11 +126,19 @@ type Network struct {
 	dirReady bool
 }
 
-// New checks cfg, looks for the CNI plugins and writes the node's conflist to
-// StateDir/net.d/10-minik8s.conflist. It creates the state directories but touches
-// no network and no mount: New is cheap, safe to call again with the same Config
-// (as a restarted kubelet does), and needs no privileges.
+// New checks cfg, looks for the CNI plugins, writes the node's subnet to
+// StateDir/subnet.env, links cfg.PluginBinary as StateDir/bin/minik8s-cni and
+// writes the node's conflist to StateDir/net.d/10-minik8s.conflist. It runs each
+// plugin once (CNI VERSION). It creates the state directories but touches no
+// network and no mount: New is cheap, safe to call again with the same Config (as
+// a restarted kubelet does), and needs no privileges.
 func New(cfg Config) (*Network, error) {
+	if cmd := os.Getenv("CNI_COMMAND"); cmd != "" {
+		// A program that is not the plugin was run as minik8s-cni (a test binary
+		// as PluginBinary, say) and got here: stop rather than run it again.
+		return nil, fmt.Errorf("pod network: New called from a CNI plugin (CNI_COMMAND=%s): the plugin binary %s does not act as %s",
+			cmd, os.Args[0], cniplugin.BinaryName)
+	}
 	c, podNet, err := cfg.normalize()
 	if err != nil {
 		return nil, err
@@ -130,7 +155,8 @@ func New(cfg Config) (*Network, error) {
 			strings.Join(missing, ", "), strings.Join(c.PluginDirs, ":"))
 	}
 
-	for _, d := range []string{c.StateDir, filepath.Join(c.StateDir, "net.d"), filepath.Join(c.StateDir, "ipam"), filepath.Join(c.StateDir, "cache")} {
+	binDir := filepath.Join(c.StateDir, "bin")
+	for _, d := range []string{c.StateDir, filepath.Join(c.StateDir, "net.d"), filepath.Join(c.StateDir, "ipam"), filepath.Join(c.StateDir, "cache"), binDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("pod network state dir: %w", err)
 		}
@@ -138,9 +164,23 @@ func New(cfg Config) (*Network, error) {
 
 	n := &Network{
 		cfg:      c,
+		paths:    []string{binDir},
 		podNet:   podNet,
 		gateway:  nextIP(podNet.IP),
 		confPath: filepath.Join(c.StateDir, "net.d", confFileName),
+	}
+	for _, d := range c.PluginDirs {
+		if filepath.Clean(d) != binDir {
+			n.paths = append(n.paths, d)
+		}
+	}
+
+	// The node's lease, for minik8s-cni; it reads it at every ADD.
+	if err := writeFileAtomic(n.subnetFile(), cniplugin.SubnetEnv(podNet), 0o644); err != nil {
+		return nil, fmt.Errorf("write the node's subnet file: %w", err)
+	}
+	if err := linkPlugin(c.PluginBinary, filepath.Join(binDir, cniplugin.BinaryName)); err != nil {
+		return nil, fmt.Errorf("pod network: link the CNI plugin %s: %w", cniplugin.BinaryName, err)
 	}
 
 	data, err := n.conflist()
@@ -156,20 +196,49 @@ func New(cfg Config) (*Network, error) {
 	if n.lo, err = libcni.ConfFromBytes([]byte(fmt.Sprintf(`{"cniVersion":%q,"name":%q,"type":"loopback"}`, cniVersion, loopbackNetworkName))); err != nil {
 		return nil, fmt.Errorf("loopback CNI config: %w", err)
 	}
-	n.cni = libcni.NewCNIConfigWithCacheDir(c.PluginDirs, filepath.Join(c.StateDir, "cache"), nil)
+	n.cni = libcni.NewCNIConfigWithCacheDir(n.paths, filepath.Join(c.StateDir, "cache"), nil)
 
 	// Run each plugin once (VERSION) to learn that it executes and speaks our
 	// CNI version, so a broken install fails here and not at the first pod.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if _, err := n.cni.ValidateNetworkList(ctx, n.list); err != nil {
-		return nil, fmt.Errorf("CNI plugins in %s: %w", strings.Join(c.PluginDirs, ":"), err)
+		return nil, fmt.Errorf("CNI plugins in %s (%s is %s): %w", strings.Join(n.paths, ":"), cniplugin.BinaryName, c.PluginBinary, err)
 	}
 	if _, err := n.cni.ValidateNetwork(ctx, n.lo); err != nil {
-		return nil, fmt.Errorf("CNI plugins in %s: %w", strings.Join(c.PluginDirs, ":"), err)
+		return nil, fmt.Errorf("CNI plugins in %s: %w", strings.Join(n.paths, ":"), err)
+	}
+	for _, p := range []string{cniplugin.DelegateType, cniplugin.IPAMType} {
+		info, err := n.cni.GetVersionInfo(ctx, p)
+		if err == nil && !slices.Contains(info.SupportedVersions(), cniVersion) {
+			err = fmt.Errorf("it supports CNI %s, not %s", strings.Join(info.SupportedVersions(), ", "), cniVersion)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("CNI plugin %s in %s: %w", p, strings.Join(n.paths, ":"), err)
+		}
 	}
 	return n, nil
 }
+
+// linkPlugin makes link a symbolic link to target, replacing whatever is there
+// unless it already is that link.
+func linkPlugin(target, link string) error {
+	if cur, err := os.Readlink(link); err == nil && cur == target {
+		return nil
+	}
+	tmp := filepath.Join(filepath.Dir(link), fmt.Sprintf(".%s.%d.%d", filepath.Base(link), os.Getpid(), time.Now().UnixNano()))
+	if err := os.Symlink(target, tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, link); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// subnetFile is the node's subnet file for minik8s-cni.
+func (n *Network) subnetFile() string { return filepath.Join(n.cfg.StateDir, subnetFileName) }
 
 // normalize fills defaults and checks every field, naming the one that is wrong.
 func (cfg Config) normalize() (Config, *net.IPNet, error) {
@@ -185,6 +254,19 @@ func (cfg Config) normalize() (Config, *net.IPNet, error) {
 		return c, nil, fmt.Errorf("pod network: StateDir %q: %w", c.StateDir, err)
 	}
 	c.StateDir = abs
+	if c.PluginBinary == "" {
+		if c.PluginBinary, err = os.Executable(); err != nil {
+			return c, nil, fmt.Errorf("pod network: PluginBinary: the running executable: %w", err)
+		}
+	}
+	if c.PluginBinary, err = filepath.Abs(c.PluginBinary); err != nil {
+		return c, nil, fmt.Errorf("pod network: PluginBinary %q: %w", cfg.PluginBinary, err)
+	}
+	if st, err := os.Stat(c.PluginBinary); err != nil {
+		return c, nil, fmt.Errorf("pod network: PluginBinary: %w", err)
+	} else if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return c, nil, fmt.Errorf("pod network: PluginBinary %s is not an executable file", c.PluginBinary)
+	}
 	if c.BridgeName == "" {
 		c.BridgeName = DefaultBridgeName
 	}
@@ -231,58 +313,47 @@ func (cfg Config) normalize() (Config, *net.IPNet, error) {
 	return c, podNet, nil
 }
 
-// conflist is the node's CNI network list: the bridge plugin with host-local IPAM.
+// conflist is the node's CNI network list: minik8s-cni, which gives the node's
+// subnet (from StateDir/subnet.env) to the bridge plugin with host-local IPAM.
 // isGateway gives the bridge the PodCIDR's first address; isDefaultGateway and
-// ipMasq stay off, so pods have no default route and nothing is NATed.
+// ipMasq stay off (minik8s-cni refuses them), so pods have no default route and
+// nothing is NATed.
 func (n *Network) conflist() ([]byte, error) {
-	type route struct {
-		Dst string `json:"dst"`
-	}
-	type ipRange struct {
-		Subnet  string `json:"subnet"`
-		Gateway string `json:"gateway"`
-	}
-	type ipam struct {
-		Type    string      `json:"type"`
-		Ranges  [][]ipRange `json:"ranges"`
-		Routes  []route     `json:"routes"`
-		DataDir string      `json:"dataDir"`
-	}
 	type bridge struct {
-		Type             string `json:"type"`
 		Bridge           string `json:"bridge"`
 		IsGateway        bool   `json:"isGateway"`
 		IsDefaultGateway bool   `json:"isDefaultGateway"`
 		IPMasq           bool   `json:"ipMasq"`
 		HairpinMode      bool   `json:"hairpinMode"`
 		MTU              int    `json:"mtu,omitempty"`
-		IPAM             ipam   `json:"ipam"`
+	}
+	type plugin struct {
+		Type       string   `json:"type"`
+		SubnetFile string   `json:"subnetFile"`
+		DataDir    string   `json:"dataDir"`
+		Routes     []string `json:"routes"`
+		Delegate   bridge   `json:"delegate"`
 	}
 	type list struct {
 		CNIVersion string   `json:"cniVersion"`
 		Name       string   `json:"name"`
-		Plugins    []bridge `json:"plugins"`
-	}
-	routes := []route{}
-	for _, r := range n.cfg.ClusterCIDRs {
-		routes = append(routes, route{Dst: r})
+		Plugins    []plugin `json:"plugins"`
 	}
 	l := list{
 		CNIVersion: cniVersion,
 		Name:       NetworkName,
-		Plugins: []bridge{{
-			Type:             "bridge",
-			Bridge:           n.cfg.BridgeName,
-			IsGateway:        true,
-			IsDefaultGateway: false,
-			IPMasq:           false,
-			HairpinMode:      true,
-			MTU:              n.cfg.MTU,
-			IPAM: ipam{
-				Type:    "host-local",
-				Ranges:  [][]ipRange{{{Subnet: n.cfg.PodCIDR, Gateway: n.gateway.String()}}},
-				Routes:  routes,
-				DataDir: filepath.Join(n.cfg.StateDir, "ipam"),
+		Plugins: []plugin{{
+			Type:       cniplugin.BinaryName,
+			SubnetFile: n.subnetFile(),
+			DataDir:    filepath.Join(n.cfg.StateDir, "ipam"),
+			Routes:     append([]string{}, n.cfg.ClusterCIDRs...),
+			Delegate: bridge{
+				Bridge:           n.cfg.BridgeName,
+				IsGateway:        true,
+				IsDefaultGateway: false,
+				IPMasq:           false,
+				HairpinMode:      true,
+				MTU:              n.cfg.MTU,
 			},
 		}},
 	}

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minik8s/minik8s/kubelet/network/cniplugin"
 )
 
 // The tests that touch the network run in a network namespace and a mount
@@ -38,6 +40,12 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// New links the running executable, this test binary, as the minik8s-cni
+	// plugin, as the kubelet links the minik8s binary: run as that, be the plugin.
+	if filepath.Base(os.Args[0]) == cniplugin.BinaryName {
+		cniplugin.Main()
+		os.Exit(0)
+	}
 	switch {
 	case os.Getenv(isolatedEnv) == "1":
 		// Inside the private namespaces. Make every mount a slave, so that nothing
@@ -681,6 +689,99 @@ func TestSetUpFailureLeavesNothing(t *testing.T) {
 	assertNothingLeft(t, n)
 }
 
+// The pods' addresses come from the subnet in StateDir/subnet.env, which the
+// project's plugin, the only one in the conflist, reads at every ADD: here the
+// file is changed behind New's back and the next pod is on the new subnet. CNI
+// CHECK goes through the plugin to bridge too.
+func TestPodIPFromSubnetFile(t *testing.T) {
+	requireIsolated(t)
+	ctx := context.Background()
+	n := newTestNetwork(t, testPodCIDR)
+	var list struct {
+		Plugins []struct {
+			Type       string `json:"type"`
+			SubnetFile string `json:"subnetFile"`
+		} `json:"plugins"`
+	}
+	if data, err := os.ReadFile(n.ConfigPath()); err != nil || json.Unmarshal(data, &list) != nil || len(list.Plugins) != 1 ||
+		list.Plugins[0].Type != cniplugin.BinaryName || list.Plugins[0].SubnetFile != filepath.Join(n.cfg.StateDir, "subnet.env") {
+		t.Fatalf("conflist %s (%v) does not name %s with the node's subnet file", data, err, cniplugin.BinaryName)
+	}
+	if data, err := os.ReadFile(filepath.Join(n.cfg.StateDir, "subnet.env")); err != nil || !strings.Contains(string(data), "\nMINIK8S_SUBNET="+testPodCIDR+"\n") {
+		t.Fatalf("subnet.env: %q, %v; want MINIK8S_SUBNET=%s", data, err, testPodCIDR)
+	}
+
+	const otherCIDR, otherGateway = "10.244.77.0/24", "10.244.77.1"
+	_, otherNet, _ := net.ParseCIDR(otherCIDR)
+	if err := os.WriteFile(filepath.Join(n.cfg.StateDir, "subnet.env"), []byte("MINIK8S_SUBNET="+otherCIDR+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := n.SetUp(ctx, "from-subnet-file", "default", "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !otherNet.Contains(res.IP) || res.IP.String() == otherGateway {
+		t.Fatalf("pod IP %s, want one of subnet.env's %s", res.IP, otherCIDR)
+	}
+	if out := cmdOut(t, "ip", "-o", "-4", "addr", "show", "dev", DefaultBridgeName); !strings.Contains(out, otherGateway+"/24") {
+		t.Fatalf("bridge addresses: %s, want %s/24", out, otherGateway)
+	}
+	routes := cmdOut(t, "nsenter", "--net="+res.NetNSPath, "ip", "-4", "route", "show")
+	for _, c := range testClusterCIDRs {
+		if !strings.Contains(routes, c+" via "+otherGateway+" dev "+PodInterface) {
+			t.Errorf("no route to %s via %s:\n%s", c, otherGateway, routes)
+		}
+	}
+	if strings.Contains(routes, "default") {
+		t.Errorf("the pod has a default route:\n%s", routes)
+	}
+	if err := n.cni.CheckNetworkList(ctx, n.list, n.runtimeConf("from-subnet-file", res.NetNSPath, PodInterface, "default", "web")); err != nil {
+		t.Fatalf("CNI CHECK: %v", err)
+	}
+	if err := n.TearDown(ctx, "from-subnet-file"); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t, n)
+}
+
+// Without the subnet file an ADD fails and says why, and leaves nothing; a DEL
+// does not need the file (the lease is released by container ID).
+func TestMissingSubnetFile(t *testing.T) {
+	requireIsolated(t)
+	ctx := context.Background()
+	n := newTestNetwork(t, testPodCIDR)
+	subnetFile := filepath.Join(n.cfg.StateDir, "subnet.env")
+
+	// A pod set up with the file, torn down without it.
+	res, err := n.SetUp(ctx, "before", "default", "before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(subnetFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.TearDown(ctx, "before"); err != nil {
+		t.Fatalf("TearDown without the subnet file: %v", err)
+	}
+	if l := leases(t, n); len(l) > 0 {
+		t.Fatalf("lease of %s kept: %v", res.IP, l)
+	}
+
+	_, err = n.SetUp(ctx, "without", "default", "without")
+	if err == nil || !strings.Contains(err.Error(), subnetFile+" does not exist") || strings.Contains(err.Error(), "cleaning up") {
+		t.Fatalf("SetUp without the subnet file: %v; want an error about %s and a clean clean-up", err, subnetFile)
+	}
+	for _, bad := range []string{"", "MINIK8S_SUBNET=10.244.1.0\n", "MINIK8S_SUBNET=0.0.0.0/0\n", "garbage\n"} {
+		if err := os.WriteFile(subnetFile, []byte(bad), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.SetUp(ctx, "without", "default", "without"); err == nil || !strings.Contains(err.Error(), "subnet file "+subnetFile) {
+			t.Fatalf("SetUp with subnet file %q: %v", bad, err)
+		}
+	}
+	assertNothingLeft(t, n)
+}
+
 // The tests below need neither root nor namespaces.
 
 func TestNewWritesConflist(t *testing.T) {
@@ -698,56 +799,106 @@ func TestNewWritesConflist(t *testing.T) {
 		t.Fatal(err)
 	}
 	var conf struct {
-		CNIVersion string `json:"cniVersion"`
-		Name       string `json:"name"`
-		Plugins    []struct {
-			Type             string `json:"type"`
-			Bridge           string `json:"bridge"`
-			IsGateway        bool   `json:"isGateway"`
-			IsDefaultGateway bool   `json:"isDefaultGateway"`
-			IPMasq           bool   `json:"ipMasq"`
-			HairpinMode      bool   `json:"hairpinMode"`
-			MTU              int    `json:"mtu"`
-			IPAM             struct {
-				Type   string `json:"type"`
-				Ranges [][]struct {
-					Subnet  string `json:"subnet"`
-					Gateway string `json:"gateway"`
-				} `json:"ranges"`
-				Routes []struct {
-					Dst string `json:"dst"`
-				} `json:"routes"`
-				DataDir string `json:"dataDir"`
-			} `json:"ipam"`
-		} `json:"plugins"`
+		CNIVersion string            `json:"cniVersion"`
+		Name       string            `json:"name"`
+		Plugins    []json.RawMessage `json:"plugins"`
 	}
 	if err := json.Unmarshal(data, &conf); err != nil {
 		t.Fatalf("%s: %v", data, err)
 	}
-	if conf.Name != NetworkName || len(conf.Plugins) != 1 {
+	if conf.CNIVersion != "1.0.0" || conf.Name != NetworkName || len(conf.Plugins) != 1 {
 		t.Fatalf("conflist:\n%s", data)
 	}
-	p := conf.Plugins[0]
-	if p.Type != "bridge" || p.Bridge != DefaultBridgeName || !p.IsGateway || p.IsDefaultGateway || p.IPMasq || !p.HairpinMode || p.MTU != 1400 {
-		t.Fatalf("bridge plugin config:\n%s", data)
+
+	// The one plugin is the project's, with the node's subnet file.
+	plugin, err := cniplugin.ParseNetConf(conf.Plugins[0])
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
 	}
-	if p.IPAM.Type != "host-local" || p.IPAM.DataDir != filepath.Join(dir, "ipam") ||
-		len(p.IPAM.Ranges) != 1 || len(p.IPAM.Ranges[0]) != 1 || p.IPAM.Ranges[0][0].Subnet != "10.244.3.0/24" || p.IPAM.Ranges[0][0].Gateway != "10.244.3.1" {
-		t.Fatalf("ipam config:\n%s", data)
+	subnetFile := filepath.Join(dir, "subnet.env")
+	if plugin.Type != cniplugin.BinaryName || plugin.SubnetFile != subnetFile || plugin.DataDir != filepath.Join(dir, "ipam") {
+		t.Fatalf("plugin config:\n%s", data)
 	}
-	var routes []string
-	for _, r := range p.IPAM.Routes {
-		routes = append(routes, r.Dst)
+	if strings.Join(plugin.Routes, ",") != "10.244.0.0/16,10.96.0.0/16" {
+		t.Fatalf("routes %v, want the cluster CIDRs once each and no default route", plugin.Routes)
 	}
-	if strings.Join(routes, ",") != "10.244.0.0/16,10.96.0.0/16" {
-		t.Fatalf("routes %v, want the cluster CIDRs once each and no default route", routes)
+	want := map[string]any{"bridge": DefaultBridgeName, "isGateway": true, "isDefaultGateway": false, "ipMasq": false, "hairpinMode": true, "mtu": float64(1400)}
+	if fmt.Sprint(plugin.Delegate) != fmt.Sprint(want) {
+		t.Fatalf("delegate %v, want %v", plugin.Delegate, want)
+	}
+	subnet, err := cniplugin.ReadSubnetFile(subnetFile)
+	if err != nil || subnet.String() != "10.244.3.0/24" {
+		t.Fatalf("subnet file: %v, %v; want 10.244.3.0/24", subnet, err)
+	}
+	exe, _ := os.Executable()
+	link := filepath.Join(dir, "bin", cniplugin.BinaryName)
+	if got, err := os.Readlink(link); err != nil || got != exe {
+		t.Fatalf("%s -> %q (%v), want a link to %s", link, got, err, exe)
+	}
+
+	// What the plugin hands to bridge is what the conflist held before the
+	// plugin: host-local on the PodCIDR, the bridge's first address as gateway.
+	plugin.Name, plugin.CNIVersion = conf.Name, conf.CNIVersion
+	delegate, err := cniplugin.DelegateConfig(plugin, subnet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bridge struct {
+		Type             string `json:"type"`
+		Name             string `json:"name"`
+		Bridge           string `json:"bridge"`
+		IsGateway        bool   `json:"isGateway"`
+		IsDefaultGateway bool   `json:"isDefaultGateway"`
+		IPMasq           bool   `json:"ipMasq"`
+		HairpinMode      bool   `json:"hairpinMode"`
+		MTU              int    `json:"mtu"`
+		IPAM             struct {
+			Type   string `json:"type"`
+			Ranges [][]struct {
+				Subnet  string `json:"subnet"`
+				Gateway string `json:"gateway"`
+			} `json:"ranges"`
+			Routes []struct {
+				Dst string `json:"dst"`
+				GW  string `json:"gw"`
+			} `json:"routes"`
+			DataDir string `json:"dataDir"`
+		} `json:"ipam"`
+	}
+	if err := json.Unmarshal(delegate, &bridge); err != nil {
+		t.Fatal(err)
+	}
+	if bridge.Type != "bridge" || bridge.Name != NetworkName || bridge.Bridge != DefaultBridgeName || !bridge.IsGateway || bridge.IsDefaultGateway || bridge.IPMasq || !bridge.HairpinMode || bridge.MTU != 1400 {
+		t.Fatalf("bridge plugin config:\n%s", delegate)
+	}
+	if p := bridge.IPAM; p.Type != "host-local" || p.DataDir != filepath.Join(dir, "ipam") ||
+		len(p.Ranges) != 1 || len(p.Ranges[0]) != 1 || p.Ranges[0][0].Subnet != "10.244.3.0/24" || p.Ranges[0][0].Gateway != "10.244.3.1" ||
+		len(p.Routes) != 2 || p.Routes[0].Dst != "10.244.0.0/16" || p.Routes[1].Dst != "10.96.0.0/16" || p.Routes[0].GW != "10.244.3.1" || p.Routes[1].GW != "10.244.3.1" {
+		t.Fatalf("ipam config:\n%s", delegate)
 	}
 	if n.Gateway().String() != "10.244.3.1" {
 		t.Fatalf("Gateway() = %s", n.Gateway())
 	}
-	// New again on the same dir (a restarted kubelet) is fine.
-	if _, err := New(Config{StateDir: dir, PodCIDR: "10.244.3.0/24", ClusterCIDRs: []string{"10.244.0.0/16", "10.96.0.0/16"}, MTU: 1400}); err != nil {
+
+	// New again on the same dir (a restarted kubelet) is fine; it puts back a
+	// stale link, and a new subnet goes to the subnet file.
+	if err := os.Remove(link); err != nil {
 		t.Fatal(err)
+	}
+	if err := os.Symlink("/nonexistent/minik8s", link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(Config{StateDir: dir, PodCIDR: "10.244.4.0/24", ClusterCIDRs: []string{"10.244.0.0/16", "10.96.0.0/16"}, MTU: 1400}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.Readlink(link); err != nil || got != exe {
+		t.Fatalf("after New again: %s -> %q (%v), want %s", link, got, err, exe)
+	}
+	if subnet, err := cniplugin.ReadSubnetFile(subnetFile); err != nil || subnet.String() != "10.244.4.0/24" {
+		t.Fatalf("subnet file after New with another PodCIDR: %v, %v", subnet, err)
+	}
+	if ents, _ := os.ReadDir(filepath.Join(dir, "bin")); len(ents) != 1 {
+		t.Fatalf("bin/ holds %d entries, want the link only", len(ents))
 	}
 	if got := n.Pods(); len(got) != 0 {
 		t.Fatalf("Pods() on a fresh node = %v", got)
@@ -771,11 +922,21 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", BridgeName: "a-very-long-bridge-name"}, "BridgeName"},
 		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", MTU: 10}, "MTU"},
 		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", PluginDirs: []string{dir}}, "CNI plugin(s) bridge, host-local, loopback not found in " + dir + ": `apt-get install containernetworking-plugins` provides them"},
+		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", PluginBinary: filepath.Join(dir, "nonexistent")}, "PluginBinary"},
+		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", PluginBinary: dir}, "is not an executable file"},
+		// A binary that does not act as minik8s-cni (here: answers nothing).
+		{Config{StateDir: dir, PodCIDR: "10.244.0.0/24", PluginBinary: "/bin/true"}, "minik8s-cni is /bin/true"},
 	} {
 		_, err := New(tc.cfg)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%+v) = %v, want an error with %q", tc.cfg, err, tc.want)
 		}
+	}
+	// New in a process run as a CNI plugin (a PluginBinary that is not the
+	// plugin) stops there instead of running that binary again.
+	t.Setenv("CNI_COMMAND", "VERSION")
+	if _, err := New(Config{StateDir: dir, PodCIDR: "10.244.0.0/24"}); err == nil || !strings.Contains(err.Error(), "CNI_COMMAND=VERSION") {
+		t.Errorf("New with CNI_COMMAND set = %v", err)
 	}
 }
 
