@@ -25,6 +25,9 @@ import (
 
 // Options say how the local cluster is made.
 type Options struct {
+	// Name names the cluster: its nodes' network namespaces are NAME-node-1, … (default
+	// "minik8s"). One local cluster runs on a machine at a time: they share the address plan.
+	Name string
 	// Dir holds everything of the cluster: server data, node data, logs, process IDs.
 	Dir string
 	// Binary is the minik8s binary to start the components with (default: this process's).
@@ -73,6 +76,12 @@ func (o *Options) defaults() error {
 		}
 		o.Binary = exe
 	}
+	if o.Name == "" {
+		o.Name = "minik8s"
+	}
+	if err := validName(o.Name); err != nil {
+		return err
+	}
 	if o.Nodes == 0 {
 		o.Nodes = 1
 	}
@@ -93,7 +102,7 @@ func (o *Options) nodes() []node {
 	out := make([]node, o.Nodes)
 	for i := range out {
 		name := fmt.Sprintf("node-%d", i+1)
-		out[i] = node{Name: name, IP: fmt.Sprintf("198.18.0.%d", firstNodeOct+i), NetNS: netnsPrefix + name,
+		out[i] = node{Name: name, IP: fmt.Sprintf("198.18.0.%d", firstNodeOct+i), NetNS: o.Name + "-" + name,
 			Veth: fmt.Sprintf("%s%d", vethPrefix, i+1), Dir: filepath.Join(o.Dir, "nodes", name)}
 	}
 	return out
@@ -109,6 +118,20 @@ func (o *Options) existingNodes() []node {
 	cp := *o
 	cp.Nodes = n
 	return cp.nodes()
+}
+
+// validName accepts what can prefix a network namespace name: a DNS label of at most 40
+// characters.
+func validName(n string) error {
+	if len(n) > 40 {
+		return fmt.Errorf("--name %q: at most 40 characters", n)
+	}
+	for i, c := range n {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' && i > 0 && i < len(n)-1) {
+			return fmt.Errorf("--name %q: use lower-case letters, digits and inner '-'", n)
+		}
+	}
+	return nil
 }
 
 func (o *Options) serverDir() string { return filepath.Join(o.Dir, "server") }

@@ -14,7 +14,6 @@ const (
 	nodeNetwork  = "198.18.0.0/24"
 	podNetwork   = "10.244.0.0/16"
 	svcNetwork   = "10.96.0.0/16"
-	netnsPrefix  = "minik8s-"
 	vethPrefix   = "mk8sv"
 	forwardRule  = "-i " + hostBridge + " -o " + hostBridge + " -j ACCEPT"
 	firstNodeOct = 11

@@ -25,6 +25,7 @@ ranges only into the cluster: nothing the cluster sends leaves the machine. Need
   minik8s cluster down`,
 	}
 	pf := cmd.PersistentFlags()
+	pf.StringVar(&o.Name, "name", "minik8s", "the cluster's name: its nodes' network namespaces are NAME-node-1, ...")
 	pf.StringVar(&o.Dir, "dir", filepath.Join(home, ".minik8s", "cluster"), "directory for the cluster's data, logs and process IDs")
 	pf.IntVar(&o.Nodes, "nodes", 1, "number of nodes")
 	pf.IntVar(&o.APIPort, "api-port", 6443, "API server port on the first node")
