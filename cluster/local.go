@@ -183,6 +183,7 @@ func Up(ctx context.Context, o Options) error {
 	if err != nil {
 		return fmt.Errorf("read the join token: %w", err)
 	}
+	startedAt := map[string]time.Time{} // kubelets started now must report after their start
 	for i, n := range nodes {
 		if err := startContainerd(ctx, o.Progress, n); err != nil {
 			return err
@@ -207,13 +208,17 @@ func Up(ctx context.Context, o Options) error {
 			"--containerd-socket", n.containerdSock(),
 			"--data-dir", n.dataDir(),
 			"--fallback-registry="}
-		if err := startProcess(o.Progress, "node "+n.Name, n.NetNS, filepath.Join(n.Dir, "kubelet.pid"), filepath.Join(n.Dir, "kubelet.log"),
-			o.Binary, append(args, o.NodeArgs...)); err != nil {
+		started, err := startProcessNew(o.Progress, "node "+n.Name, n.NetNS, filepath.Join(n.Dir, "kubelet.pid"), filepath.Join(n.Dir, "kubelet.log"),
+			o.Binary, append(args, o.NodeArgs...))
+		if err != nil {
 			return err
+		}
+		if started {
+			startedAt[n.Name] = time.Now().Truncate(time.Second)
 		}
 	}
 	fmt.Fprintf(o.Progress, "waiting for %d node(s) to be Ready\n", len(nodes))
-	if err := waitNodesReady(ctx, o, nodes); err != nil {
+	if err := waitNodesReady(ctx, o, nodes, startedAt); err != nil {
 		return err
 	}
 	for _, img := range o.Images {
@@ -296,8 +301,9 @@ func ping(ctx context.Context, o Options) error {
 	return err
 }
 
-// waitNodesReady waits until every node reports Ready, and routes the host to their pods.
-func waitNodesReady(ctx context.Context, o Options, nodes []node) error {
+// waitNodesReady waits until every node reports Ready (a kubelet started at startedAt[node]
+// with a heartbeat since then), and routes the host to their pods.
+func waitNodesReady(ctx context.Context, o Options, nodes []node, startedAt map[string]time.Time) error {
 	c, err := adminClient(o)
 	if err != nil {
 		return err
@@ -308,7 +314,7 @@ func waitNodesReady(ctx context.Context, o Options, nodes []node) error {
 			if got, err := c.Nodes().Get(ctx, n.Name); err == nil && got.Spec.PodCIDR != "" {
 				ready := false
 				for _, cond := range got.Status.Conditions {
-					ready = ready || (cond.Type == "Ready" && cond.Status == "True")
+					ready = ready || (cond.Type == "Ready" && cond.Status == "True" && !cond.LastHeartbeatTime.Before(startedAt[n.Name]))
 				}
 				if ready {
 					if err := routePodSubnet(got.Spec.PodCIDR, n.IP); err != nil {
@@ -464,30 +470,36 @@ func startContainerd(ctx context.Context, progress io.Writer, n node) error {
 // netns (via nsenter, which keeps the host's mount namespace so that mounts are seen by all),
 // unless its pid file names a running one.
 func startProcess(progress io.Writer, what, netns, pidFile, logFile, bin string, args []string) error {
+	_, err := startProcessNew(progress, what, netns, pidFile, logFile, bin, args)
+	return err
+}
+
+// startProcessNew is startProcess that also says whether it started a new process.
+func startProcessNew(progress io.Writer, what, netns, pidFile, logFile, bin string, args []string) (bool, error) {
 	if pid, ok := running(pidFile); ok {
 		fmt.Fprintf(progress, "%s already running (pid %d)\n", what, pid)
-		return nil
+		return false, nil
 	}
 	fmt.Fprintf(progress, "starting %s (logs: %s)\n", what, logFile)
 	if err := os.MkdirAll(filepath.Dir(pidFile), 0o711); err != nil {
-		return err
+		return false, err
 	}
 	logf, err := os.OpenFile(logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer logf.Close()
 	cmd := exec.Command("nsenter", append([]string{"--net=/run/netns/" + netns, "--", bin}, args...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", what, err)
+		return false, fmt.Errorf("start %s: %w", what, err)
 	}
 	if err := os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o600); err != nil {
-		return err
+		return false, err
 	}
 	go func() { _ = cmd.Wait() }()
-	return nil
+	return true, nil
 }
 
 // stopProcess stops the process of a pid file: SIGTERM, then SIGKILL after 20s.

@@ -174,7 +174,7 @@ func namespace(t *testing.T) string {
 			t.Logf("objects in %s:\n%s", name, minik8s(t, "get", "pods,svc,rs,ep,secrets,events", "-n", name, "-o", "wide").stdout)
 			logs, _ := filepath.Glob(filepath.Join(env.dir, "nodes", "*", "kubelet.log"))
 			for _, l := range logs {
-				t.Logf("last lines of %s:\n%s", l, lastLines(l, 20))
+				t.Logf("last lines of %s:\n%s", l, lastLines(l, 80))
 			}
 		}
 		r := minik8s(t, "delete", "namespace", name, "--timeout", "60s")

@@ -71,7 +71,7 @@ The server keeps the join token in DATA_DIR/tokens/join and its CA in DATA_DIR/p
 			}
 			ctx := cmd.Context()
 			joined, err := kubelet.Join(ctx, kubelet.JoinConfig{Server: server, Token: token, CAFile: caFile,
-				NodeName: node.name, Addresses: []string{node.ip}})
+				NodeName: node.name, Addresses: []string{node.ip}, DataDir: dataDir, Log: log})
 			if err != nil {
 				return err
 			}
