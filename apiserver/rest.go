@@ -184,6 +184,8 @@ func (s *Server) doCreate(r *http.Request, res *api.Resource, ri requestInfo) (a
 	if err := s.admit(r.Context(), res, obj, nil); err != nil {
 		return obj, nil, err
 	}
+	// Services: free what admit allocated unless the Service got stored (alloc.go).
+	defer s.releaseAllocations(context.WithoutCancel(r.Context()), res, obj)
 	if dryRun(r) {
 		return obj, nil, nil
 	}
@@ -239,9 +241,18 @@ func (s *Server) admit(ctx context.Context, res *api.Resource, obj, old api.Obje
 			o.Spec.PodCIDR, o.Spec.PodCIDRs = cidr, []string{cidr}
 		}
 	case *api.Service:
-		if o.Spec.ClusterIP == "" && old != nil {
-			o.Spec.ClusterIP = old.(*api.Service).Spec.ClusterIP
-			o.Spec.ClusterIPs = old.(*api.Service).Spec.ClusterIPs
+		var prev *api.Service
+		if old != nil {
+			prev = old.(*api.Service)
+		}
+		if o.Spec.ClusterIP == "" && prev != nil {
+			o.Spec.ClusterIP = prev.Spec.ClusterIP
+			o.Spec.ClusterIPs = prev.Spec.ClusterIPs
+		}
+		// Cluster IP and node ports (alloc.go); the caller calls releaseAllocations once
+		// the write has its outcome.
+		if err := s.allocateService(ctx, res, o, prev); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -374,6 +385,9 @@ func (s *Server) patch(w http.ResponseWriter, r *http.Request, res *api.Resource
 func (s *Server) updateLoop(r *http.Request, res *api.Resource, ri requestInfo, mutate func(old api.Object) (api.Object, error), retry bool) (api.Object, int, error) {
 	ctx := r.Context()
 	key := storageKey(res, ri.Namespace, ri.Name)
+	// Services: free what the outcome leaves unused, allocated by admit or given up (alloc.go).
+	var versions []api.Object
+	defer func() { s.releaseAllocations(context.WithoutCancel(ctx), res, versions...) }()
 	for attempt := 0; ; attempt++ {
 		kv, err := s.store.Get(ctx, key)
 		if err != nil {
@@ -391,6 +405,7 @@ func (s *Server) updateLoop(r *http.Request, res *api.Resource, ri requestInfo, 
 		if err != nil {
 			return nil, 0, err
 		}
+		versions = append(versions, obj, old)
 		if dryRun(r) {
 			return obj, http.StatusOK, nil
 		}
@@ -442,6 +457,8 @@ func (s *Server) prepareUpdate(ctx context.Context, res *api.Resource, ri reques
 		meta.DeletionGracePeriodSeconds = oldMeta.DeletionGracePeriodSeconds
 		meta.Generation = oldMeta.Generation
 		api.Default(obj)
+		// Services: a cluster IP or node port the client left out is kept (alloc.go).
+		keepServiceAllocations(obj, old)
 		if res.HasStatus {
 			merged, err := replaceField(obj, old, "status", res)
 			if err != nil {
@@ -595,6 +612,10 @@ func (s *Server) doDelete(ctx context.Context, res *api.Resource, ns, name strin
 			return nil, err
 		}
 		meta.ResourceVersion = strconv.FormatInt(rev, 10)
+		if !graceful {
+			// Services: free the cluster IP and node ports (alloc.go).
+			s.releaseAllocations(context.WithoutCancel(ctx), res, obj)
+		}
 		if res.Kind == "Namespace" {
 			s.noteNamespaceWrite(rev)
 			s.wakeNamespaces()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minik8s/minik8s/apiserver"
 	"github.com/minik8s/minik8s/client"
+	"github.com/minik8s/minik8s/ctrl/endpoints"
 	"github.com/minik8s/minik8s/ctrl/nodelifecycle"
 	"github.com/minik8s/minik8s/ctrl/scheduler"
 	"github.com/minik8s/minik8s/kubelet"
@@ -108,6 +109,7 @@ both minik8s and kubectl read).`,
 				return err
 			}
 			go scheduler.New(admin, log.With("component", "scheduler")).Run(ctx, 32)
+			go endpoints.New(admin, log.With("component", "endpoints")).Run(ctx, 4)
 			go nodelifecycle.New(admin, nodeGrace, log.With("component", "node-controller")).Run(ctx)
 			kubeletDone := make(chan error, 1)
 			if !noNode {
