@@ -207,6 +207,7 @@ func Up(ctx context.Context, o Options) error {
 			"-f", manifest,
 			"--containerd-socket", n.containerdSock(),
 			"--data-dir", n.dataDir(),
+			"--node-cidr", nodeNetwork,
 			"--fallback-registry="}
 		started, err := startProcessNew(o.Progress, "node "+n.Name, n.NetNS, filepath.Join(n.Dir, "kubelet.pid"), filepath.Join(n.Dir, "kubelet.log"),
 			o.Binary, append(args, o.NodeArgs...))

@@ -99,11 +99,11 @@ func runNode(ctx context.Context, node nodeFlags, joined *kubelet.Joined, dataDi
 	if !strings.EqualFold(u.Scheme, "https") {
 		return fmt.Errorf("--server must be an https:// URL")
 	}
-	return kubelet.Run(ctx, kubelet.Config{
+	return runNodeWithProxy(ctx, node, joined.Client, kubelet.Config{
 		NodeName: node.name, Address: node.ip, Port: node.port, Client: joined.Client, DataDir: dataDir,
 		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
 		RegistryHost: u.Host, RegistryCA: joined.Config.CAData, RegistryToken: joined.Config.Token, FallbackRegistry: node.fallbackRegistry,
 		HeartbeatInterval: node.heartbeat, BackoffBase: node.backoffBase, BackoffMax: node.backoffMax,
 		TLSCert: joined.TLSCert, ClientToken: joined.KubeletToken, Labels: labels, Capacity: capacity, Logger: log,
-	})
+	}, log)
 }

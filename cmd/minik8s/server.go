@@ -20,6 +20,7 @@ import (
 	"github.com/minik8s/minik8s/ctrl/nodelifecycle"
 	"github.com/minik8s/minik8s/ctrl/scheduler"
 	"github.com/minik8s/minik8s/kubelet"
+	"github.com/minik8s/minik8s/proxy"
 	"github.com/minik8s/minik8s/registry"
 )
 
@@ -28,6 +29,9 @@ import (
 type nodeFlags struct {
 	name, ip, socket, namespace string
 	fallbackRegistry            string
+	proxyMode, proxyBalance     string
+	clusterCIDR, serviceCIDR    string
+	nodeCIDR                    string
 	port                        int
 	backoffBase, backoffMax     time.Duration
 	heartbeat                   time.Duration
@@ -45,6 +49,11 @@ func (n *nodeFlags) bind(cmd *cobra.Command) {
 	f.DurationVar(&n.backoffMax, "restart-backoff-max", 5*time.Minute, "longest delay before restarting a crashed container")
 	f.DurationVar(&n.heartbeat, "heartbeat-interval", 5*time.Second, "how often the node reports that it is alive")
 	f.StringVar(&n.fallbackRegistry, "fallback-registry", "docker.io", "where images without a registry host are looked for after the cluster's registry (\"\" for nowhere)")
+	f.StringVar(&n.proxyMode, "proxy-mode", "auto", "how the node proxies Services: auto (IPVS where the kernel has it, else iptables), iptables, ipvs")
+	f.StringVar(&n.proxyBalance, "proxy-balance", "random", "how connections are spread over a Service's endpoints: random or roundrobin")
+	f.StringVar(&n.clusterCIDR, "cluster-cidr", "10.244.0.0/16", "the Pod network")
+	f.StringVar(&n.serviceCIDR, "service-cidr", "10.96.0.0/16", "the Service network")
+	f.StringVar(&n.nodeCIDR, "node-cidr", "", "the network of the nodes' addresses, routed from Pods through their node (so that replies to NodePort traffic from other nodes find their way); Pods get no default route")
 }
 
 func serverCommand() *cobra.Command {
@@ -164,7 +173,7 @@ func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Conf
 	if host, port, err := net.SplitHostPort(u.Host); err == nil {
 		registryHost = net.JoinHostPort(host, port)
 	}
-	return kubelet.Run(ctx, kubelet.Config{
+	return runNodeWithProxy(ctx, node, c, kubelet.Config{
 		NodeName: node.name, Address: node.ip, Port: node.port, Client: c,
 		DataDir:          filepath.Join(cfg.DataDir, "node"),
 		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
@@ -173,7 +182,7 @@ func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Conf
 		TLSCert: cert, ClientToken: creds.KubeletToken,
 		Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""},
 		Logger: log,
-	})
+	}, log)
 }
 
 func nodeCommand() *cobra.Command {
@@ -186,14 +195,19 @@ func nodeCommand() *cobra.Command {
 	reset := &cobra.Command{
 		Use:   "reset",
 		Short: "Remove every container, Pod network and file a node made",
-		Long: `Remove what a node's kubelet made: its containers and snapshots in containerd, the Pods'
-network namespaces and IP leases, the bridge, the cgroups and the node's data directory. Stop the
+		Long: `Remove what a node's kubelet and proxy made: its containers and snapshots in containerd, the
+Pods' network namespaces and IP leases, the bridge, the cgroups, the Service rules and the node's
+data directory. Stop the
 node (or the server it belongs to) first. Safe to run again.`,
 		Example: "  minik8s node reset --data-dir /var/lib/minik8s/node --containerd-socket /run/containerd/containerd.sock",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			rc.Progress = cmd.OutOrStdout()
-			return kubelet.Reset(cmd.Context(), rc)
+			err := kubelet.Reset(cmd.Context(), rc)
+			if perr := proxy.Cleanup(cmd.Context()); perr != nil && err == nil {
+				err = fmt.Errorf("remove the Service rules: %w", perr)
+			}
+			return err
 		},
 	}
 	reset.Flags().StringVar(&rc.DataDir, "data-dir", "/var/lib/minik8s/node", "the node's data directory")
@@ -201,4 +215,29 @@ node (or the server it belongs to) first. Safe to run again.`,
 	reset.Flags().StringVar(&rc.ContainerdNamespace, "containerd-namespace", "minik8s", "containerd namespace of the node's containers")
 	cmd.AddCommand(reset)
 	return cmd
+}
+
+// runNodeWithProxy runs the kubelet and the Service proxy of a node side by side until ctx ends
+// or one of them fails.
+func runNodeWithProxy(ctx context.Context, node nodeFlags, c *client.Client, kcfg kubelet.Config, log *slog.Logger) error {
+	mode, err := proxy.ModeFor(node.proxyMode)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 2)
+	kcfg.ClusterCIDRs = []string{node.clusterCIDR, node.serviceCIDR}
+	if node.nodeCIDR != "" {
+		kcfg.ClusterCIDRs = append(kcfg.ClusterCIDRs, node.nodeCIDR)
+	}
+	go func() { errc <- kubelet.Run(ctx, kcfg) }()
+	go func() {
+		errc <- proxy.New(c, proxy.Options{ProxyMode: mode, Mode: node.proxyBalance, ClusterCIDR: node.clusterCIDR,
+			ServiceCIDR: node.serviceCIDR, NodeIPs: []string{node.ip}, MinSyncPeriod: 200 * time.Millisecond}, log).Run(ctx)
+	}()
+	err = <-errc
+	cancel()
+	<-errc
+	return err
 }
