@@ -191,6 +191,25 @@ func TestServices(t *testing.T) {
 		t.Errorf("a service without endpoints did not refuse the connection:\n%s", r)
 	}
 
+	// UDP through a cluster IP.
+	applyText(t, ns, `apiVersion: v1
+kind: Service
+metadata:
+  name: udp
+spec:
+  selector:
+    app: web
+  ports:
+    - protocol: UDP
+      port: 5353
+      targetPort: 8080
+`)
+	udpIP := getService(t, ns, "udp").Spec.ClusterIP
+	eventually(t, 30*time.Second, "a UDP answer through the cluster IP", func() (bool, string) {
+		r := minik8s(t, "exec", "web-1", "-n", ns, "--", "/echo", "udp", udpIP+":5353", "over-udp")
+		return r.err == nil && strings.Contains(r.stdout, `"path":"over-udp"`) && strings.Contains(r.stdout, `"host":"udp"`), r.String()
+	})
+
 	// Deleting the Service removes its rules on every node.
 	mustRun(t, "delete", "svc", "web", "-n", ns)
 	eventually(t, 15*time.Second, "every node to drop the rules of web", func() (bool, string) {
@@ -202,4 +221,11 @@ func TestServices(t *testing.T) {
 		}
 		return true, ""
 	})
+	// Its cluster IP and node port are free again: a new Service may ask for them.
+	reuse := strings.Replace(webService, "  type: NodePort\n", fmt.Sprintf("  type: NodePort\n  clusterIP: %s\n", vip), 1)
+	reuse = strings.Replace(reuse, "      targetPort: http\n", fmt.Sprintf("      targetPort: http\n      nodePort: %d\n", port), 1)
+	applyText(t, ns, reuse)
+	if again := getService(t, ns, "web"); again.Spec.ClusterIP != vip || again.Spec.Ports[0].NodePort != port {
+		t.Errorf("the re-created Service got %s:%d, want %s:%d", again.Spec.ClusterIP, again.Spec.Ports[0].NodePort, vip, port)
+	}
 }

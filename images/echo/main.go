@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -28,6 +29,10 @@ type reply struct {
 }
 
 func main() {
+	// `echo udp HOST:PORT TEXT` sends one datagram and prints the answer: a UDP client for tests.
+	if len(os.Args) == 4 && os.Args[1] == "udp" {
+		os.Exit(udpClient(os.Args[2], os.Args[3]))
+	}
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8080"
@@ -58,7 +63,8 @@ func main() {
 		defer cancel()
 		srv.Shutdown(shutdown)
 	}()
-	fmt.Printf("echo: pod %s listening on :%s\n", pod, port)
+	go serveUDP(ctx, port, pod)
+	fmt.Printf("echo: pod %s listening on :%s (TCP: HTTP, UDP: one answer per datagram)\n", pod, port)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintln(os.Stderr, "echo:", err)
 		os.Exit(1)
@@ -88,4 +94,49 @@ func firstIPv4() string {
 		}
 	}
 	return ""
+}
+
+// serveUDP answers every datagram on the same port with the same JSON, its "path" being the
+// datagram's text, so that Services can be tested over UDP.
+func serveUDP(ctx context.Context, port, pod string) {
+	conn, err := net.ListenPacket("udp", ":"+port)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo: udp:", err)
+		return
+	}
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := conn.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		body, _ := json.Marshal(reply{Pod: pod, IP: firstIPv4(), Path: strings.TrimSpace(string(buf[:n])), Host: "udp"})
+		_, _ = conn.WriteTo(append(body, '\n'), from)
+	}
+}
+
+func udpClient(addr, text string) int {
+	conn, err := net.Dial("udp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo udp:", err)
+		return 1
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := conn.Write([]byte(text)); err != nil {
+		fmt.Fprintln(os.Stderr, "echo udp:", err)
+		return 1
+	}
+	buf := make([]byte, 2048)
+	n, err := conn.Read(buf)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "echo udp:", err)
+		return 1
+	}
+	os.Stdout.Write(buf[:n])
+	return 0
 }
