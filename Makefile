@@ -36,7 +36,8 @@ test-e2e: build images tools ## end-to-end tests against a real local cluster (a
 	KUBECTL=$(CURDIR)/$(KUBECTL_DIR)/usr/bin/kubectl MINIK8S_BIN=$(CURDIR)/$(BIN) MINIK8S_IMAGES=$(CURDIR)/$(IMAGES_DIR) \
 		$(GO) test -count=1 -tags e2e -timeout 20m -v ./e2e/ 2>&1 | tee build/e2e.log; exit $${PIPESTATUS[0]}
 
-bench: build images ## benchmarks, reported as ratios against the layer beneath (Pod starts need root)
+bench: build images ## benchmarks, reported as ratios against the layer beneath (Pod starts and Services need root and wrk)
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	MINIK8S_BIN=$(CURDIR)/$(BIN) MINIK8S_IMAGES=$(CURDIR)/$(IMAGES_DIR) \
 		$(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 20m ./bench/
 

@@ -111,8 +111,8 @@ var (
 		tableNameColumn,
 		{Name: "Type", Type: "string", Description: "type determines how the Service is exposed."},
 		{Name: "Cluster-IP", Type: "string", Description: "clusterIP is the IP address of the service and is usually assigned randomly."},
-		{Name: "External-IP", Type: "string", Description: "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service."},
-		{Name: "Port(s)", Type: "string", Description: "The list of ports that are exposed by this service."},
+		{Name: "Port(s)", Type: "string", Description: "The ports of the service as port:targetPort/protocol, with :nodePort before the protocol for a NodePort service."},
+		{Name: "Endpoints", Type: "string", Description: "The ready addresses behind the service as ip:port, from its Endpoints object: at most three, then how many more (all of them with -o wide in minik8s's CLI)."},
 		tableAgeColumn,
 		{Name: "Selector", Type: "string", Priority: 1, Description: "Route service traffic to pods with label keys and values matching this selector."},
 	}
@@ -233,31 +233,115 @@ func TableColumns(r *Resource) []TableColumnDefinition {
 }
 
 // TableContext is what some rows show beyond their own object: a Node's CPU and MEMORY cells
-// sum the requests of the Pods bound to it. A nil *TableContext, or one without PodsByNode,
-// means "not known": those cells then show "<unknown>" for what is used. It is read only.
+// sum the requests of the Pods bound to it, a Service's ENDPOINTS cell shows the addresses of
+// its Endpoints object. A nil *TableContext, or one without the map a row reads, means "not
+// known": those cells then show "<unknown>". It is read only once filled.
 type TableContext struct {
 	// PodsByNode holds the Pods bound to each node (spec.nodeName), by node name. A node
 	// without an entry has no Pods. The Node rows count the Pods that are not terminated
 	// (Succeeded or Failed).
 	PodsByNode map[string][]*Pod
+	// Endpoints holds Endpoints objects by "namespace/name". A Service without an entry has
+	// no endpoints: its ENDPOINTS cell shows "<none>".
+	Endpoints map[string]*Endpoints
+	// Wide is true when the table is printed with -o wide: a Service's ENDPOINTS cell then lists
+	// every address rather than three and a count. The API server leaves it false, since
+	// kubectl does not say whether it prints wide.
+	Wide bool
+}
+
+// TableNeed is a resource whose objects the rows of another kind show something of.
+type TableNeed struct {
+	// Resource is the plural name of the resource to list: "pods", "endpoints".
+	Resource string
+	// Wide is true when only priority 1 (-o wide) columns show it, so that a client that
+	// prints the default columns need not list it.
+	Wide bool
+}
+
+// TableNeeds returns what the rows of kind r show beyond their own objects: the Pods for Nodes
+// (CPU and MEMORY, -o wide), the Endpoints for Services (ENDPOINTS). A caller lists each
+// resource once, in TableNeedsNamespace of the objects, puts the lists into a TableContext
+// with Add, and passes it to BuildTableWith. It is nil for the other kinds and a nil r.
+func TableNeeds(r *Resource) []TableNeed {
+	if r == nil {
+		return nil
+	}
+	switch tablePrinterOf(r.Group, r.Kind) {
+	case "Node":
+		return []TableNeed{{Resource: "pods", Wide: true}}
+	case "Service":
+		return []TableNeed{{Resource: "endpoints"}}
+	}
+	return nil
+}
+
+// TableNeedsPods reports whether the rows of kind r show something computed from Pods, so
+// that a caller lists the Pods once and passes NewTableContext of them to BuildTableWith.
+func TableNeedsPods(r *Resource) bool { return tableNeeds(r, "pods") }
+
+// TableNeedsEndpoints reports whether the rows of kind r show something of Endpoints objects.
+func TableNeedsEndpoints(r *Resource) bool { return tableNeeds(r, "endpoints") }
+
+func tableNeeds(r *Resource, resource string) bool {
+	for _, n := range TableNeeds(r) {
+		if n.Resource == resource {
+			return true
+		}
+	}
+	return false
+}
+
+// TableNeedsNamespace returns the namespace in which to list what the rows of objs need: the
+// namespace all of them share, or "" (all namespaces) when they are in several or in none (a
+// cluster-scoped kind such as Node, whose rows need the Pods of every namespace).
+func TableNeedsNamespace(objs []Object) string {
+	ns := ""
+	for i, obj := range objs {
+		if obj == nil {
+			continue
+		}
+		m := obj.GetObjectMeta()
+		if i > 0 && m.Namespace != ns {
+			return ""
+		}
+		ns = m.Namespace
+	}
+	return ns
 }
 
 // NewTableContext returns the context that the rows of Nodes need, made from the cluster's
 // Pods (all namespaces). Objects that are not Pods, and Pods bound to no node, are skipped.
 func NewTableContext(pods []Object) *TableContext {
-	tc := &TableContext{PodsByNode: map[string][]*Pod{}}
-	for _, obj := range pods {
-		if p, ok := obj.(*Pod); ok && p != nil && p.Spec.NodeName != "" {
-			tc.PodsByNode[p.Spec.NodeName] = append(tc.PodsByNode[p.Spec.NodeName], p)
-		}
-	}
+	tc := &TableContext{}
+	tc.Add("pods", pods)
 	return tc
 }
 
-// TableNeedsPods reports whether the rows of kind r show something computed from Pods, so
-// that a caller lists the Pods once and passes NewTableContext of them to BuildTableWith.
-func TableNeedsPods(r *Resource) bool {
-	return r != nil && tablePrinterOf(r.Group, r.Kind) == "Node"
+// Add puts objs, the listed objects of resource (the plural name of a TableNeed), into the
+// context, making it known even when objs is empty. Objects of other kinds are skipped, and so
+// are Pods bound to no node; an unknown resource adds nothing.
+func (tc *TableContext) Add(resource string, objs []Object) {
+	switch resource {
+	case "pods":
+		if tc.PodsByNode == nil {
+			tc.PodsByNode = map[string][]*Pod{}
+		}
+		for _, obj := range objs {
+			if p, ok := obj.(*Pod); ok && p != nil && p.Spec.NodeName != "" {
+				tc.PodsByNode[p.Spec.NodeName] = append(tc.PodsByNode[p.Spec.NodeName], p)
+			}
+		}
+	case "endpoints":
+		if tc.Endpoints == nil {
+			tc.Endpoints = map[string]*Endpoints{}
+		}
+		for _, obj := range objs {
+			if ep, ok := obj.(*Endpoints); ok && ep != nil {
+				tc.Endpoints[ep.Namespace+"/"+ep.Name] = ep
+			}
+		}
+	}
 }
 
 // TableCells returns the cells of obj's row, one per column of TableColumns of its kind, wide
@@ -274,9 +358,9 @@ func TableCellsWith(obj Object, now time.Time, tc *TableContext) []any {
 	case *Node:
 		return tableNodeCells(o, now, tc)
 	case *Service:
-		return tableServiceCells(o, now)
+		return tableServiceCells(o, now, tc)
 	case *Endpoints:
-		return []any{o.Name, tableFormatEndpoints(o), tableAge(o.CreationTimestamp, now)}
+		return []any{o.Name, tableFormatEndpoints(o, tableEndpointsMax), tableAge(o.CreationTimestamp, now)}
 	case *ReplicaSet:
 		return tableReplicaSetCells(o, now)
 	case *Namespace:
@@ -300,7 +384,7 @@ func BuildTable(r *Resource, objs []Object, now time.Time, includeObject bool) (
 }
 
 // BuildTableWith is BuildTable with what rows need beyond their objects (see TableContext and
-// TableNeedsPods); tc may be nil.
+// TableNeeds); tc may be nil.
 func BuildTableWith(r *Resource, objs []Object, now time.Time, includeObject bool, tc *TableContext) (*Table, error) {
 	if r == nil && len(objs) > 0 && objs[0] != nil {
 		r = ResourceFor(objs[0])
@@ -827,50 +911,41 @@ func tableFormatMi(bytes int64) string {
 	return strconv.FormatInt(bytes/(1<<20), 10) + "Mi"
 }
 
-// tableServiceCells is kubectl's printService.
-func tableServiceCells(svc *Service, now time.Time) []any {
+// tableServiceCells is the row of a Service: kubectl's printService for TYPE, CLUSTER-IP and
+// SELECTOR, and minik8s's own PORT(S) (port:targetPort, with :nodePort for a NodePort service)
+// and ENDPOINTS (the ready addresses of its Endpoints object, known from tc).
+func tableServiceCells(svc *Service, now time.Time, tc *TableContext) []any {
 	clusterIP := svc.Spec.ClusterIP
 	if len(svc.Spec.ClusterIPs) > 0 {
 		clusterIP = svc.Spec.ClusterIPs[0]
-	}
-
-	var externalIP string
-	switch svc.Spec.Type {
-	case "", ServiceTypeClusterIP, ServiceTypeNodePort:
-		externalIP = tableOrNone(strings.Join(svc.Spec.ExternalIPs, ","))
-	case "LoadBalancer":
-		set := map[string]bool{}
-		for _, in := range svc.Status.LoadBalancer.Ingress {
-			if in.IP != "" {
-				set[in.IP] = true
-			} else if in.Hostname != "" {
-				set[in.Hostname] = true
-			}
-		}
-		var ips []string
-		for ip := range set {
-			ips = append(ips, ip)
-		}
-		sort.Strings(ips)
-		ips = append(ips, svc.Spec.ExternalIPs...)
-		externalIP = strings.Join(ips, ",")
-		if externalIP == "" {
-			externalIP = "<pending>"
-		}
-	default:
-		externalIP = "<unknown>"
 	}
 
 	ports := make([]string, len(svc.Spec.Ports))
 	for i, p := range svc.Spec.Ports {
 		proto := p.Protocol
 		if proto == "" {
-			proto = "TCP"
+			proto = ProtocolTCP
+		}
+		target := p.TargetPort.String()
+		if p.TargetPort.IsZero() {
+			target = strconv.Itoa(int(p.Port)) // the default: the port itself
 		}
 		if p.NodePort > 0 {
-			ports[i] = fmt.Sprintf("%d:%d/%s", p.Port, p.NodePort, proto)
+			ports[i] = fmt.Sprintf("%d:%s:%d/%s", p.Port, target, p.NodePort, proto)
 		} else {
-			ports[i] = fmt.Sprintf("%d/%s", p.Port, proto)
+			ports[i] = fmt.Sprintf("%d:%s/%s", p.Port, target, proto)
+		}
+	}
+
+	endpoints := "<unknown>"
+	if tc != nil && tc.Endpoints != nil {
+		limit := tableEndpointsMax
+		if tc.Wide {
+			limit = 0
+		}
+		endpoints = "<none>"
+		if ep := tc.Endpoints[svc.Namespace+"/"+svc.Name]; ep != nil {
+			endpoints = tableFormatEndpoints(ep, limit)
 		}
 	}
 
@@ -878,51 +953,52 @@ func tableServiceCells(svc *Service, now time.Time) []any {
 		svc.Name,
 		svc.Spec.Type,
 		tableOrNone(clusterIP),
-		externalIP,
 		tableOrNone(strings.Join(ports, ",")),
+		endpoints,
 		tableAge(svc.CreationTimestamp, now),
 		tableFormatLabels(svc.Spec.Selector),
 	}
 }
 
-// tableFormatEndpoints is kubectl's formatEndpoints: "ip:port" for every ready address and port, at
-// most three, then " + N more...".
-func tableFormatEndpoints(ep *Endpoints) string {
-	if len(ep.Subsets) == 0 {
-		return "<none>"
-	}
-	const max = 3
+// tableEndpointsMax is how many addresses an ENDPOINTS cell shows before " + N more...".
+const tableEndpointsMax = 3
+
+// tableFormatEndpoints is kubectl's formatEndpoints: "ip:port" for every ready address and port,
+// at most limit of them (all when limit is 0), then " + N more...". It is "<none>" when there
+// is no ready address.
+func tableFormatEndpoints(ep *Endpoints, limit int) string {
 	var list []string
 	more := false
 	count := 0
+	add := func(s string) {
+		count++
+		if limit > 0 && len(list) == limit {
+			more = true
+			return
+		}
+		list = append(list, s)
+	}
 	for i := range ep.Subsets {
 		ss := &ep.Subsets[i]
 		if len(ss.Ports) == 0 {
 			// Headless services may have addresses without ports.
-			count += len(ss.Addresses)
 			for _, a := range ss.Addresses {
-				if len(list) == max {
-					more = true
-					break
-				}
-				list = append(list, a.IP)
+				add(a.IP)
 			}
 			continue
 		}
 		for _, p := range ss.Ports {
-			count += len(ss.Addresses)
 			for _, a := range ss.Addresses {
-				if len(list) == max {
-					more = true
-					break
-				}
-				list = append(list, net.JoinHostPort(a.IP, strconv.Itoa(int(p.Port))))
+				add(net.JoinHostPort(a.IP, strconv.Itoa(int(p.Port))))
 			}
 		}
 	}
+	if len(list) == 0 {
+		return "<none>"
+	}
 	ret := strings.Join(list, ",")
 	if more {
-		return fmt.Sprintf("%s + %d more...", ret, count-max)
+		return fmt.Sprintf("%s + %d more...", ret, count-limit)
 	}
 	return ret
 }

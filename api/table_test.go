@@ -390,63 +390,175 @@ func TestFormatTableNodes(t *testing.T) {
 
 func TestFormatTableServices(t *testing.T) {
 	web := &Service{
-		ObjectMeta: ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: tableAgo(90 * time.Second)},
+		ObjectMeta: ObjectMeta{Name: "web", Namespace: "default", CreationTimestamp: tableAgo(90 * time.Second),
+			Labels: map[string]string{"app": "web"}},
 		Spec: ServiceSpec{Type: ServiceTypeNodePort, ClusterIP: "10.96.120.7", ClusterIPs: []string{"10.96.120.7"},
 			Selector: map[string]string{"tier": "frontend", "app": "web"},
 			Ports: []ServicePort{
-				{Name: "http", Protocol: "TCP", Port: 80, NodePort: 30080},
-				{Name: "https", Protocol: "TCP", Port: 443, NodePort: 30443},
+				{Name: "http", Protocol: "TCP", Port: 80, TargetPort: FromInt(8080), NodePort: 30080},
+				{Name: "https", Protocol: "TCP", Port: 443, TargetPort: FromString("https"), NodePort: 30443},
 			}},
 	}
 	kubernetes := &Service{
 		ObjectMeta: ObjectMeta{Name: "kubernetes", Namespace: "default", CreationTimestamp: tableAgo(45 * 24 * time.Hour)},
 		Spec: ServiceSpec{Type: ServiceTypeClusterIP, ClusterIP: "10.96.0.1",
-			Ports: []ServicePort{{Name: "https", Protocol: "TCP", Port: 443}}},
+			Ports: []ServicePort{{Name: "https", Protocol: "TCP", Port: 443, TargetPort: FromInt(6443)}}},
 	}
-	headless := &Service{
-		ObjectMeta: ObjectMeta{Name: "headless", Namespace: "default", CreationTimestamp: tableAgo(4*time.Minute + 30*time.Second)},
-		Spec: ServiceSpec{Type: ServiceTypeClusterIP, ClusterIP: "None", Selector: map[string]string{"app": "dns"},
-			Ports: []ServicePort{{Name: "dns", Protocol: "UDP", Port: 53}}},
+	dns := &Service{
+		ObjectMeta: ObjectMeta{Name: "dns", Namespace: "kube-system", CreationTimestamp: tableAgo(4*time.Minute + 30*time.Second)},
+		Spec: ServiceSpec{Type: ServiceTypeClusterIP, ClusterIP: "10.96.0.10", Selector: map[string]string{"app": "dns"},
+			Ports: []ServicePort{{Name: "dns", Protocol: "UDP", Port: 53, TargetPort: FromInt(53)}, {Name: "dns-tcp", Port: 53}}},
 	}
-	objs := []Object{web, kubernetes, headless}
+	lonely := &Service{ // selects nothing: its Endpoints object has no subsets
+		ObjectMeta: ObjectMeta{Name: "lonely", Namespace: "default", CreationTimestamp: tableAgo(time.Hour)},
+		Spec: ServiceSpec{Type: ServiceTypeClusterIP, ClusterIP: "10.96.3.3", Selector: map[string]string{"app": "none"},
+			Ports: []ServicePort{{Protocol: "TCP", Port: 8080, TargetPort: FromInt(80)}}},
+	}
+	addrs := func(ips ...string) []EndpointAddress {
+		var out []EndpointAddress
+		for _, ip := range ips {
+			out = append(out, EndpointAddress{IP: ip})
+		}
+		return out
+	}
+	eps := []Object{
+		&Endpoints{ObjectMeta: ObjectMeta{Name: "web", Namespace: "default"}, Subsets: []EndpointSubset{{
+			Addresses:         addrs("10.244.1.5", "10.244.2.3", "10.244.3.4", "10.244.1.9", "10.244.2.7"),
+			NotReadyAddresses: addrs("10.244.3.8"),
+			Ports:             []EndpointPort{{Name: "http", Port: 8080}},
+		}}},
+		&Endpoints{ObjectMeta: ObjectMeta{Name: "kubernetes", Namespace: "default"}, Subsets: []EndpointSubset{{
+			Addresses: addrs("198.18.0.11"), Ports: []EndpointPort{{Name: "https", Port: 6443}}}}},
+		// Same name as a Service of another namespace: not its endpoints.
+		&Endpoints{ObjectMeta: ObjectMeta{Name: "dns", Namespace: "default"}, Subsets: []EndpointSubset{{
+			Addresses: addrs("10.9.9.9"), Ports: []EndpointPort{{Port: 53}}}}},
+		&Endpoints{ObjectMeta: ObjectMeta{Name: "lonely", Namespace: "default"}},
+		&Pod{ObjectMeta: ObjectMeta{Name: "not-endpoints"}},
+	}
+	tc := &TableContext{}
+	tc.Add("endpoints", eps)
+	wide := &TableContext{Endpoints: tc.Endpoints, Wide: true}
+	objs := []Object{web, kubernetes, dns, lonely}
 	tests := []struct {
 		name string
+		tc   *TableContext
 		opts TableOptions
 		want string
 	}{
 		{
 			name: "default",
+			tc:   tc,
 			want: tableLines(
-				"NAME         TYPE        CLUSTER-IP    EXTERNAL-IP   PORT(S)                      AGE",
-				"web          NodePort    10.96.120.7   <none>        80:30080/TCP,443:30443/TCP   90s",
-				"kubernetes   ClusterIP   10.96.0.1     <none>        443/TCP                      45d",
-				"headless     ClusterIP   None          <none>        53/UDP                       4m30s",
+				"NAME         TYPE        CLUSTER-IP    PORT(S)                                 ENDPOINTS                                                     AGE",
+				"web          NodePort    10.96.120.7   80:8080:30080/TCP,443:https:30443/TCP   10.244.1.5:8080,10.244.2.3:8080,10.244.3.4:8080 + 2 more...   90s",
+				"kubernetes   ClusterIP   10.96.0.1     443:6443/TCP                            198.18.0.11:6443                                              45d",
+				"dns          ClusterIP   10.96.0.10    53:53/UDP,53:53/TCP                     <none>                                                        4m30s",
+				"lonely       ClusterIP   10.96.3.3     8080:80/TCP                             <none>                                                        60m",
 			),
 		},
 		{
-			name: "wide",
-			opts: TableOptions{Wide: true},
+			name: "wide, all namespaces, labels",
+			tc:   wide,
+			opts: TableOptions{Wide: true, WithNamespace: true, ShowLabels: true,
+				Namespaces: []string{"default", "default", "kube-system", "default"},
+				Labels:     []map[string]string{web.Labels, nil, nil, nil}},
 			want: tableLines(
-				"NAME         TYPE        CLUSTER-IP    EXTERNAL-IP   PORT(S)                      AGE     SELECTOR",
-				"web          NodePort    10.96.120.7   <none>        80:30080/TCP,443:30443/TCP   90s     app=web,tier=frontend",
-				"kubernetes   ClusterIP   10.96.0.1     <none>        443/TCP                      45d     <none>",
-				"headless     ClusterIP   None          <none>        53/UDP                       4m30s   app=dns",
+				"NAMESPACE     NAME         TYPE        CLUSTER-IP    PORT(S)                                 ENDPOINTS                                                                         AGE     SELECTOR                LABELS",
+				"default       web          NodePort    10.96.120.7   80:8080:30080/TCP,443:https:30443/TCP   10.244.1.5:8080,10.244.2.3:8080,10.244.3.4:8080,10.244.1.9:8080,10.244.2.7:8080   90s     app=web,tier=frontend   app=web",
+				"default       kubernetes   ClusterIP   10.96.0.1     443:6443/TCP                            198.18.0.11:6443                                                                  45d     <none>                  <none>",
+				"kube-system   dns          ClusterIP   10.96.0.10    53:53/UDP,53:53/TCP                     <none>                                                                            4m30s   app=dns                 <none>",
+				"default       lonely       ClusterIP   10.96.3.3     8080:80/TCP                             <none>                                                                            60m     app=none                <none>",
+			),
+		},
+		{
+			name: "without the endpoints",
+			want: tableLines(
+				"NAME         TYPE        CLUSTER-IP    PORT(S)                                 ENDPOINTS   AGE",
+				"web          NodePort    10.96.120.7   80:8080:30080/TCP,443:https:30443/TCP   <unknown>   90s",
+				"kubernetes   ClusterIP   10.96.0.1     443:6443/TCP                            <unknown>   45d",
+				"dns          ClusterIP   10.96.0.10    53:53/UDP,53:53/TCP                     <unknown>   4m30s",
+				"lonely       ClusterIP   10.96.3.3     8080:80/TCP                             <unknown>   60m",
 			),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tableText(t, objs, tt.opts); got != tt.want {
+			tbl, err := BuildTableWith(LookupResource("services"), objs, tableNow, false, tt.tc)
+			if err != nil {
+				t.Fatalf("BuildTableWith: %v", err)
+			}
+			var b bytes.Buffer
+			if err := FormatTable(&b, tbl, tt.opts); err != nil {
+				t.Fatalf("FormatTable: %v", err)
+			}
+			if got := b.String(); got != tt.want {
 				t.Errorf("got\n%s\nwant\n%s", got, tt.want)
 			}
 		})
 	}
 
-	// External IPs and a service without ports.
+	// External IPs are not shown; a service without ports has none; a context that knows the
+	// endpoints but has none of this service's shows "<none>".
 	svc := &Service{ObjectMeta: ObjectMeta{Name: "x"}, Spec: ServiceSpec{Type: ServiceTypeClusterIP, ExternalIPs: []string{"1.2.3.4", "5.6.7.8"}}}
-	cells := TableCells(svc, tableNow)
-	if cells[2] != "<none>" || cells[3] != "1.2.3.4,5.6.7.8" || cells[4] != "<none>" || cells[5] != "<unknown>" {
-		t.Errorf("cells = %q", cells)
+	cells := TableCellsWith(svc, tableNow, &TableContext{Endpoints: map[string]*Endpoints{}})
+	want := []any{"x", ServiceTypeClusterIP, "<none>", "<none>", "<none>", "<unknown>", "<none>"}
+	if len(cells) != len(want) {
+		t.Fatalf("cells = %q", cells)
+	}
+	for i := range want {
+		if cells[i] != want[i] {
+			t.Errorf("cell %d = %#v, want %#v", i, cells[i], want[i])
+		}
+	}
+}
+
+func TestTableNeeds(t *testing.T) {
+	want := map[string]string{"nodes": "pods(wide)", "services": "endpoints"}
+	for _, r := range Resources() {
+		var got []string
+		for _, n := range TableNeeds(r) {
+			s := n.Resource
+			if LookupResource(s) == nil {
+				t.Errorf("%s needs %q, which is not a resource", r.Name, s)
+			}
+			if n.Wide {
+				s += "(wide)"
+			}
+			got = append(got, s)
+		}
+		if g := strings.Join(got, ","); g != want[r.Name] {
+			t.Errorf("TableNeeds(%s) = %q, want %q", r.Name, g, want[r.Name])
+		}
+	}
+	if TableNeeds(nil) != nil {
+		t.Error("TableNeeds(nil) is not nil")
+	}
+	if !TableNeedsEndpoints(LookupResource("services")) || TableNeedsEndpoints(LookupResource("endpoints")) || TableNeedsEndpoints(nil) {
+		t.Error("TableNeedsEndpoints: only services need the endpoints")
+	}
+
+	in := func(ns, name string) Object { return &Service{ObjectMeta: ObjectMeta{Name: name, Namespace: ns}} }
+	for _, tt := range []struct {
+		objs []Object
+		want string
+	}{
+		{nil, ""},
+		{[]Object{in("dev", "a"), in("dev", "b")}, "dev"},
+		{[]Object{in("dev", "a"), in("prod", "b")}, ""},
+		{[]Object{in("", "a"), in("dev", "b")}, ""},
+		{[]Object{&Node{ObjectMeta: ObjectMeta{Name: "n"}}}, ""},
+	} {
+		if got := TableNeedsNamespace(tt.objs); got != tt.want {
+			t.Errorf("TableNeedsNamespace(%d objects) = %q, want %q", len(tt.objs), got, tt.want)
+		}
+	}
+
+	// Add makes what it is given known, even when it is empty; unknown resources add nothing.
+	tc := &TableContext{}
+	tc.Add("endpoints", nil)
+	tc.Add("gadgets", []Object{&Pod{}})
+	if tc.Endpoints == nil || len(tc.Endpoints) != 0 || tc.PodsByNode != nil {
+		t.Errorf("context = %+v", tc)
 	}
 }
 
@@ -594,6 +706,9 @@ func TestTableCellsOtherKinds(t *testing.T) {
 			[]any{"dns", "[fd00::1]:53,10.0.0.1", "<unknown>"}},
 		{"endpoints, empty", &Endpoints{ObjectMeta: ObjectMeta{Name: "none"}},
 			[]any{"none", "<none>", "<unknown>"}},
+		{"endpoints, none ready", &Endpoints{ObjectMeta: ObjectMeta{Name: "starting"},
+			Subsets: []EndpointSubset{{NotReadyAddresses: addrs("10.0.0.9"), Ports: []EndpointPort{{Port: 80}}}}},
+			[]any{"starting", "<none>", "<unknown>"}},
 		{"namespace", &Namespace{ObjectMeta: ObjectMeta{Name: "dev", CreationTimestamp: tableAgo(400 * 24 * time.Hour)},
 			Status: NamespaceStatus{Phase: NamespaceActive}},
 			[]any{"dev", "Active", "400d"}},
@@ -631,7 +746,7 @@ func TestTableColumns(t *testing.T) {
 	want := map[string]string{
 		"pods":        "Name,Ready,Status,Restarts,Age,IP*,Node*,Nominated Node*,Readiness Gates*",
 		"nodes":       "Name,Role,Status,Age,Address,Pod-CIDR,CPU*,Memory*,Version*,OS-Image*,Kernel-Version*,Container-Runtime*",
-		"services":    "Name,Type,Cluster-IP,External-IP,Port(s),Age,Selector*",
+		"services":    "Name,Type,Cluster-IP,Port(s),Endpoints,Age,Selector*",
 		"endpoints":   "Name,Endpoints,Age",
 		"replicasets": "Name,Desired,Current,Ready,Age,Containers*,Images*,Selector*",
 		"namespaces":  "Name,Status,Age",

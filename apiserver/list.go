@@ -141,11 +141,12 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, res *api.Resource,
 }
 
 // buildTable makes the Table answer for objs. The rows of some kinds show what is computed
-// from Pods (a Node's CPU and MEMORY requested by its Pods): for them the Pods are read once,
-// at the time of the request.
+// from other objects (a Node's CPU and MEMORY requested by its Pods, a Service's ENDPOINTS):
+// for them each such resource is read once, at the time of the request, in the namespace of
+// objs (all namespaces when they span several, or are cluster-scoped).
 func (s *Server) buildTable(ctx context.Context, res *api.Resource, objs []api.Object, includeObject bool) (*api.Table, error) {
 	var tc *api.TableContext
-	if api.TableNeedsPods(res) && len(objs) > 0 {
+	if needs := api.TableNeeds(res); len(needs) > 0 && len(objs) > 0 {
 		all, err := api.ParseSelector("")
 		if err != nil {
 			return nil, err
@@ -154,11 +155,23 @@ func (s *Server) buildTable(ctx context.Context, res *api.Resource, objs []api.O
 		if err != nil {
 			return nil, err
 		}
-		pods, _, err := s.listObjects(ctx, api.LookupResource("pods"), "", filter{labels: all, fields: none})
-		if err != nil {
-			return nil, fmt.Errorf("list pods for the %s table: %w", res.Name, err)
+		ns := api.TableNeedsNamespace(objs)
+		tc = &api.TableContext{}
+		for _, need := range needs {
+			nr := api.LookupResource(need.Resource)
+			if nr == nil {
+				return nil, fmt.Errorf("the %s table needs %s, which is not a resource", res.Name, need.Resource)
+			}
+			scope := ns
+			if !nr.Namespaced {
+				scope = ""
+			}
+			items, _, err := s.listObjects(ctx, nr, scope, filter{labels: all, fields: none})
+			if err != nil {
+				return nil, fmt.Errorf("list %s for the %s table: %w", nr.Name, res.Name, err)
+			}
+			tc.Add(need.Resource, items)
 		}
-		tc = api.NewTableContext(pods)
 	}
 	return api.BuildTableWith(res, objs, time.Now(), includeObject, tc)
 }

@@ -103,8 +103,8 @@ func TestGetColumns(t *testing.T) {
 		t.Fatal(err)
 	}
 	out = mustRun(t, s, "get", "svc", "-o", "wide")
-	if !regexp.MustCompile(`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+EXTERNAL-IP\s+PORT\(S\)\s+AGE\s+SELECTOR$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^web\s+NodePort\s+10\.96\.0\.20\s+<none>\s+80:30080/TCP\s+\d+s\s+app=web$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+PORT\(S\)\s+ENDPOINTS\s+AGE\s+SELECTOR$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^web\s+NodePort\s+10\.96\.0\.20\s+80:80:30080/TCP\s+<none>\s+\d+s\s+app=web$`).MatchString(out) {
 		t.Fatalf("get svc -o wide:\n%s", out)
 	}
 

@@ -3,8 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -97,6 +99,7 @@ func runGet(cmd *cobra.Command, o *Options, g *getOptions, args []string) error 
 		j := i
 		for ; j < len(targets) && targets[j].res == res; j++ {
 		}
+		listNS := ns // where the objects are, and so what their rows need
 		if targets[i].name == "" {
 			objs, _, err = c.Resource(res, ns).List(ctx, opts)
 			if err != nil {
@@ -104,6 +107,7 @@ func runGet(cmd *cobra.Command, o *Options, g *getOptions, args []string) error 
 			}
 			sortObjects(objs)
 		} else {
+			listNS = o.Ns()
 			for _, t := range targets[i:j] {
 				obj, err := c.Resource(res, o.Ns()).Get(ctx, t.name)
 				if err != nil {
@@ -118,7 +122,7 @@ func runGet(cmd *cobra.Command, o *Options, g *getOptions, args []string) error 
 				fmt.Fprintln(o.Out)
 			}
 			single := targets[i].name != "" && j-i == 1
-			tc, err := tableContext(ctx, c, res, objs, g)
+			tc, err := tableContext(ctx, c, res, listNS, objs, g)
 			if err != nil {
 				return err
 			}
@@ -158,18 +162,42 @@ func sortObjects(objs []api.Object) {
 	})
 }
 
-// tableContext reads what the rows of objs need beyond the objects themselves, when the
-// columns that show it are printed: the cluster's Pods, once, for the CPU and MEMORY columns
-// of Nodes with -o wide. It returns nil when nothing is needed.
-func tableContext(ctx context.Context, c *client.Client, res *api.Resource, objs []api.Object, g *getOptions) (*api.TableContext, error) {
-	if g.output != "wide" || len(objs) == 0 || !api.TableNeedsPods(res) {
+// tableContext reads what the rows of objs (in namespace ns, "" for all) need beyond the
+// objects themselves, once, when the columns that show it are printed: the cluster's Pods for
+// the CPU and MEMORY columns of Nodes with -o wide, the Endpoints of the namespace for the
+// ENDPOINTS column of Services. What the user may not read is left unknown. It returns nil
+// when there are no objects.
+func tableContext(ctx context.Context, c *client.Client, res *api.Resource, ns string, objs []api.Object, g *getOptions) (*api.TableContext, error) {
+	if len(objs) == 0 || g.output != "" && g.output != "wide" {
 		return nil, nil
 	}
-	pods, _, err := c.Resource(api.LookupResource("pods"), "").List(ctx, client.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list pods for the CPU and MEMORY columns of %s: %w", res.Name, err)
+	tc := &api.TableContext{Wide: g.output == "wide"}
+	if !res.Namespaced {
+		ns = "" // the rows of a cluster-scoped kind need what is in every namespace
 	}
-	return api.NewTableContext(pods), nil
+	for _, need := range api.TableNeeds(res) {
+		if need.Wide && !tc.Wide {
+			continue
+		}
+		nr := api.LookupResource(need.Resource)
+		if nr == nil {
+			return nil, fmt.Errorf("the %s table needs %s, which is not a resource", res.Name, need.Resource)
+		}
+		scope := ns
+		if !nr.Namespaced {
+			scope = ""
+		}
+		items, _, err := c.Resource(nr, scope).List(ctx, client.ListOptions{})
+		var se *client.StatusError
+		if errors.As(err, &se) && se.Status.Code == http.StatusForbidden {
+			continue // a user who may not read them still gets the table, with "<unknown>" there
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list %s for the table of %s: %w", nr.Name, res.Name, err)
+		}
+		tc.Add(need.Resource, items)
+	}
+	return tc, nil
 }
 
 // printObjects writes objects in the chosen format; tc (may be nil) is what their table rows
@@ -239,14 +267,14 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 		opts.FieldSelector = "metadata.name=" + t.name
 	}
 	headers := !g.noHeaders
-	// Rows that need more than their object (a Node's CPU and MEMORY with -o wide) read it
-	// again at most once per watchContextMaxAge, not once per change: nodes change with every
-	// heartbeat.
+	// Rows that need more than their object (a Node's CPU and MEMORY with -o wide, a
+	// Service's ENDPOINTS) read it again at most once per watchContextMaxAge, not once per
+	// change: nodes change with every heartbeat.
 	var tc *api.TableContext
 	var tcAt time.Time
 	contextFor := func(objs []api.Object) (*api.TableContext, error) {
 		if tc == nil || time.Since(tcAt) > watchContextMaxAge {
-			fresh, err := tableContext(ctx, c, t.res, objs, g)
+			fresh, err := tableContext(ctx, c, t.res, ns, objs, g)
 			if err != nil {
 				return nil, err
 			}
@@ -314,7 +342,8 @@ func watchGet(cmd *cobra.Command, o *Options, g *getOptions, c *client.Client, t
 	}
 }
 
-// watchContextMaxAge is how old the Pods behind a watched row's CPU and MEMORY may be.
+// watchContextMaxAge is how old what a watched row shows of other objects may be (the Pods
+// behind a Node's CPU and MEMORY, the Endpoints behind a Service's ENDPOINTS).
 const watchContextMaxAge = 2 * time.Second
 
 func newTabWriter(w io.Writer) *tabwriter.Writer { return tabwriter.NewWriter(w, 0, 8, 3, ' ', 0) }
