@@ -125,8 +125,7 @@ var (
 
 	tableReplicaSetColumns = []TableColumnDefinition{
 		tableNameColumn,
-		{Name: "Desired", Type: "integer", Description: "Replicas is the number of desired replicas."},
-		{Name: "Current", Type: "integer", Description: "Replicas is the most recently observed number of replicas."},
+		{Name: "Replicas", Type: "string", Description: "The most recently observed number of replicas, over the desired number (current/desired)."},
 		{Name: "Ready", Type: "integer", Description: "The number of ready replicas for this replica set."},
 		tableAgeColumn,
 		{Name: "Containers", Type: "string", Priority: 1, Description: "Names of each container in the template."},
@@ -1003,7 +1002,8 @@ func tableFormatEndpoints(ep *Endpoints, limit int) string {
 	return ret
 }
 
-// tableReplicaSetCells is kubectl's printReplicaSet.
+// tableReplicaSetCells is kubectl's printReplicaSet, with DESIRED and CURRENT folded into one
+// REPLICAS cell, "current/desired", as the issue asks.
 func tableReplicaSetCells(rs *ReplicaSet, now time.Time) []any {
 	desired := int64(1)
 	if rs.Spec.Replicas != nil {
@@ -1023,8 +1023,7 @@ func tableReplicaSetCells(rs *ReplicaSet, now time.Time) []any {
 	}
 	return []any{
 		rs.Name,
-		desired,
-		int64(rs.Status.Replicas),
+		fmt.Sprintf("%d/%d", rs.Status.Replicas, desired),
 		int64(rs.Status.ReadyReplicas),
 		tableAge(rs.CreationTimestamp, now),
 		strings.Join(names, ","),

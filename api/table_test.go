@@ -571,7 +571,7 @@ func tableReplicaSets() []Object {
 			Template: PodTemplateSpec{Spec: PodSpec{Containers: []Container{
 				{Name: "nginx", Image: "nginx:1.25"}, {Name: "sidecar", Image: "busybox:1.36"}}}},
 		},
-		Status: ReplicaSetStatus{Replicas: 3, ReadyReplicas: 2, AvailableReplicas: 2},
+		Status: ReplicaSetStatus{Replicas: 2, ReadyReplicas: 1, AvailableReplicas: 1},
 	}
 	old := &ReplicaSet{
 		ObjectMeta: ObjectMeta{Name: "old-5f9b", Namespace: "default", CreationTimestamp: tableAgo(12 * 24 * time.Hour)},
@@ -597,18 +597,18 @@ func TestFormatTableReplicaSets(t *testing.T) {
 		{
 			name: "default",
 			want: tableLines(
-				"NAME             DESIRED   CURRENT   READY   AGE",
-				"web-7c5ddbdf54   3         3         2       5m30s",
-				"old-5f9b         0         0         0       12d",
+				"NAME             REPLICAS   READY   AGE",
+				"web-7c5ddbdf54   2/3        1       5m30s",
+				"old-5f9b         0/0        0       12d",
 			),
 		},
 		{
 			name: "wide",
 			opts: TableOptions{Wide: true},
 			want: tableLines(
-				"NAME             DESIRED   CURRENT   READY   AGE     CONTAINERS      IMAGES                    SELECTOR",
-				"web-7c5ddbdf54   3         3         2       5m30s   nginx,sidecar   nginx:1.25,busybox:1.36   app=web,pod-template-hash=7c5ddbdf54",
-				"old-5f9b         0         0         0       12d     nginx           nginx:1.24                app=web,tier in (frontend)",
+				"NAME             REPLICAS   READY   AGE     CONTAINERS      IMAGES                    SELECTOR",
+				"web-7c5ddbdf54   2/3        1       5m30s   nginx,sidecar   nginx:1.25,busybox:1.36   app=web,pod-template-hash=7c5ddbdf54",
+				"old-5f9b         0/0        0       12d     nginx           nginx:1.24                app=web,tier in (frontend)",
 			),
 		},
 		{
@@ -616,8 +616,8 @@ func TestFormatTableReplicaSets(t *testing.T) {
 			name: "no headers",
 			opts: TableOptions{NoHeaders: true},
 			want: tableLines(
-				"web-7c5ddbdf54   3     3     2     5m30s",
-				"old-5f9b         0     0     0     12d",
+				"web-7c5ddbdf54   2/3   1     5m30s",
+				"old-5f9b         0/0   0     12d",
 			),
 		},
 	}
@@ -631,7 +631,7 @@ func TestFormatTableReplicaSets(t *testing.T) {
 
 	rs := &ReplicaSet{ObjectMeta: ObjectMeta{Name: "bare"}}
 	cells := TableCells(rs, tableNow)
-	if cells[1] != int64(1) || cells[4] != "<unknown>" || cells[7] != "<none>" {
+	if cells[1] != "0/1" || cells[3] != "<unknown>" || cells[6] != "<none>" {
 		t.Errorf("cells of a bare ReplicaSet = %#v", cells)
 	}
 }
@@ -748,7 +748,7 @@ func TestTableColumns(t *testing.T) {
 		"nodes":       "Name,Role,Status,Age,Address,Pod-CIDR,CPU*,Memory*,Version*,OS-Image*,Kernel-Version*,Container-Runtime*",
 		"services":    "Name,Type,Cluster-IP,Port(s),Endpoints,Age,Selector*",
 		"endpoints":   "Name,Endpoints,Age",
-		"replicasets": "Name,Desired,Current,Ready,Age,Containers*,Images*,Selector*",
+		"replicasets": "Name,Replicas,Ready,Age,Containers*,Images*,Selector*",
 		"namespaces":  "Name,Status,Age",
 		"secrets":     "Name,Type,Data,Age",
 		"events":      "Last Seen,Type,Reason,Object,Subobject*,Source*,Message,First Seen*,Count*,Name*",

@@ -97,9 +97,9 @@ func TestCLIRoundTrip(t *testing.T) {
 
 	out = mustRun(t, "get", "svc,rs", "-n", ns)
 	if !regexp.MustCompile(`(?m)^NAME\s+TYPE\s+CLUSTER-IP\s+PORT\(S\)\s+ENDPOINTS\s+AGE$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^web\s+ClusterIP\s+\S+\s+80:8080/TCP\s+<none>\s+\d+s$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^NAME\s+DESIRED\s+CURRENT\s+READY\s+AGE$`).MatchString(out) ||
-		!regexp.MustCompile(`(?m)^web\s+2\s+0\s+0\s+\d+s$`).MatchString(out) {
+		!regexp.MustCompile(`(?m)^web\s+ClusterIP\s+\S+\s+80:8080/TCP\s+(<none>|[0-9.:,]+)\s+\d+s$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^NAME\s+REPLICAS\s+READY\s+AGE$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^web\s+[0-2]/2\s+[0-2]\s+\d+s$`).MatchString(out) {
 		t.Fatalf("get svc,rs:\n%s", out)
 	}
 

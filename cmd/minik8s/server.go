@@ -17,7 +17,9 @@ import (
 	"github.com/minik8s/minik8s/apiserver"
 	"github.com/minik8s/minik8s/client"
 	"github.com/minik8s/minik8s/ctrl/endpoints"
+	"github.com/minik8s/minik8s/ctrl/gc"
 	"github.com/minik8s/minik8s/ctrl/nodelifecycle"
+	"github.com/minik8s/minik8s/ctrl/replicaset"
 	"github.com/minik8s/minik8s/ctrl/scheduler"
 	"github.com/minik8s/minik8s/kubelet"
 	"github.com/minik8s/minik8s/proxy"
@@ -120,6 +122,8 @@ both minik8s and kubectl read).`,
 			go scheduler.New(admin, log.With("component", "scheduler")).Run(ctx, 32)
 			go endpoints.New(admin, log.With("component", "endpoints")).Run(ctx, 4)
 			go nodelifecycle.New(admin, nodeGrace, log.With("component", "node-controller")).Run(ctx)
+			go replicaset.New(admin, log.With("component", "replicaset")).Run(ctx, 4)
+			go gc.New(admin, log.With("component", "gc")).Run(ctx)
 			kubeletDone := make(chan error, 1)
 			if !noNode {
 				go func() { kubeletDone <- runLocalNode(ctx, srv, cfg, node, log) }()
