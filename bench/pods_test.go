@@ -26,34 +26,11 @@ const benchPods = 30
 // with plain containerd starting the same image with the same snapshotter on the same
 // containerd, one at a time, in the same run.
 func BenchmarkPodStart(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root: it runs real containers (sudo make bench)")
-	}
-	bin, images := os.Getenv("MINIK8S_BIN"), os.Getenv("MINIK8S_IMAGES")
-	if bin == "" || images == "" {
-		b.Skip("run it with `make bench`, which builds the binary and the images (MINIK8S_BIN, MINIK8S_IMAGES)")
-	}
-	dir := b.TempDir()
-	up := exec.Command(bin, "cluster", "up", "--dir", dir, "--nodes", "1", "--config-out", "", "--images", images)
-	if out, err := up.CombinedOutput(); err != nil {
-		b.Fatalf("cluster up: %v\n%s", err, out)
-	}
-	defer func() {
-		if out, err := exec.Command(bin, "cluster", "down", "--dir", dir, "--purge").CombinedOutput(); err != nil {
-			b.Errorf("cluster down: %v\n%s", err, out)
-		}
-	}()
-	cfg, err := client.LoadConfig(filepath.Join(dir, "server", "admin.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := client.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	lc := startCluster(b)
+	c := lc.client
 	ctx := context.Background()
 
-	raw := rawContainerdStarts(b, ctx, filepath.Join(dir, "nodes", "node-1", "containerd", "containerd.sock"), filepath.Join(images, "busybox.tar"))
+	raw := rawContainerdStarts(b, ctx, filepath.Join(lc.dir, "nodes", "node-1", "containerd", "containerd.sock"), filepath.Join(lc.images, "busybox.tar"))
 	pods := podStarts(b, ctx, c)
 
 	rawMed, podMed := median(raw), median(pods)
@@ -190,4 +167,42 @@ func p99(d []time.Duration) time.Duration {
 	s := append([]time.Duration(nil), d...)
 	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
 	return pct(s, 0.99)
+}
+
+// localCluster is a one-node local cluster for a benchmark, removed when it ends.
+type localCluster struct {
+	dir    string
+	images string
+	client *client.Client
+}
+
+// startCluster brings up a one-node cluster with the images pushed, or skips the benchmark
+// when it cannot run here (not root, not started by `make bench`).
+func startCluster(b *testing.B) *localCluster {
+	b.Helper()
+	if os.Geteuid() != 0 {
+		b.Skip("needs root: it runs a real cluster (sudo make bench)")
+	}
+	bin, images := os.Getenv("MINIK8S_BIN"), os.Getenv("MINIK8S_IMAGES")
+	if bin == "" || images == "" {
+		b.Skip("run it with `make bench`, which builds the binary and the images (MINIK8S_BIN, MINIK8S_IMAGES)")
+	}
+	dir := b.TempDir()
+	if out, err := exec.Command(bin, "cluster", "up", "--dir", dir, "--nodes", "1", "--config-out", "", "--images", images).CombinedOutput(); err != nil {
+		b.Fatalf("cluster up: %v\n%s", err, out)
+	}
+	b.Cleanup(func() {
+		if out, err := exec.Command(bin, "cluster", "down", "--dir", dir, "--purge").CombinedOutput(); err != nil {
+			b.Errorf("cluster down: %v\n%s", err, out)
+		}
+	})
+	cfg, err := client.LoadConfig(filepath.Join(dir, "server", "admin.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := client.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &localCluster{dir: dir, images: images, client: c}
 }

@@ -3,9 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -21,33 +19,10 @@ import (
 // IP behind it (wrk from Debian, from the node's own network, same run, same Pod), and measures
 // the time from a Pod turning Ready to the first request it serves through its Service.
 func BenchmarkServices(b *testing.B) {
-	if os.Geteuid() != 0 {
-		b.Skip("needs root: it runs a real cluster (sudo make bench)")
-	}
-	bin, images := os.Getenv("MINIK8S_BIN"), os.Getenv("MINIK8S_IMAGES")
-	if bin == "" || images == "" {
-		b.Skip("run it with `make bench`, which builds the binary and the images (MINIK8S_BIN, MINIK8S_IMAGES)")
-	}
 	if _, err := exec.LookPath("wrk"); err != nil {
 		b.Skip("wrk is not installed: apt-get install wrk")
 	}
-	dir := b.TempDir()
-	if out, err := exec.Command(bin, "cluster", "up", "--dir", dir, "--nodes", "1", "--config-out", "", "--images", images).CombinedOutput(); err != nil {
-		b.Fatalf("cluster up: %v\n%s", err, out)
-	}
-	defer func() {
-		if out, err := exec.Command(bin, "cluster", "down", "--dir", dir, "--purge").CombinedOutput(); err != nil {
-			b.Errorf("cluster down: %v\n%s", err, out)
-		}
-	}()
-	cfg, err := client.LoadConfig(filepath.Join(dir, "server", "admin.yaml"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := client.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := startCluster(b).client
 	ctx := context.Background()
 	ns := "default"
 	svc, err := c.Services(ns).Create(ctx, &api.Service{ObjectMeta: api.ObjectMeta{Name: "web"}, Spec: api.ServiceSpec{
