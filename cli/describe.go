@@ -89,7 +89,13 @@ func newDescribeCommand(o *Options) *cobra.Command {
 // status as an indented tree, then its events. It is a pure function of its arguments.
 func Describe(w io.Writer, obj api.Object, events []*api.Event, now time.Time) error {
 	meta := obj.GetObjectMeta()
-	line := func(k, v string) { fmt.Fprintf(w, "%-18s%s\n", k+":", v) }
+	line := func(k, v string) {
+		if len(k)+2 > 18 {
+			fmt.Fprintf(w, "%s: %s\n", k, v)
+			return
+		}
+		fmt.Fprintf(w, "%-18s%s\n", k+":", v)
+	}
 	line("Name", meta.Name)
 	if meta.Namespace != "" {
 		line("Namespace", meta.Namespace)
