@@ -20,8 +20,9 @@ deps: ## install the Debian packages a node needs (as root), if missing
 	@missing=$$(for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then echo "installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
-build: ## build bin/minik8s
+build: ## build bin/minik8s (and bin/minik8s-cni, the node's CNI plugin on its own)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/minik8s
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/minik8s-cni ./cmd/minik8s-cni
 
 images: build ## build the system and test images (OCI archives) into build/images
 	$(GO) run ./cmd/mkimage --out $(IMAGES_DIR) --minik8s $(BIN)

@@ -211,7 +211,10 @@ func (k *Kubelet) event(ctx context.Context, pod *api.Pod, typ, reason, msg stri
 		Reason: reason, Message: msg, Type: typ, Count: 1, FirstTimestamp: now, LastTimestamp: now,
 		Source: api.EventSource{Component: "kubelet", Host: k.cfg.NodeName}, ReportingComponent: "kubelet", ReportingInstance: k.cfg.NodeName,
 	}
-	if _, err := k.client.Events(pod.Namespace).Create(ctx, ev); err != nil {
-		k.log.Debug("record event", "pod", pod.Namespace+"/"+pod.Name, "reason", reason, "err", err)
-	}
+	// Off the caller's path: an event is for people to read, and must not slow a Pod's start.
+	go func() {
+		if _, err := k.client.Events(pod.Namespace).Create(ctx, ev); err != nil {
+			k.log.Debug("record event", "pod", pod.Namespace+"/"+pod.Name, "reason", reason, "err", err)
+		}
+	}()
 }

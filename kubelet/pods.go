@@ -35,14 +35,22 @@ func (k *Kubelet) sync(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	requeue, syncErr := k.ensure(ctx, pod, cs)
+	requeue, startSandbox, syncErr := k.ensure(ctx, pod, cs)
 	// Status is written whatever happened, so that users see why a Pod does not run.
 	cs, err = k.containersByName(ctx, string(pod.UID))
 	if err != nil {
 		return err
 	}
-	if err := k.writeStatus(ctx, pod, cs); err != nil {
-		return err
+	statusErr := k.writeStatus(ctx, pod, cs)
+	// The pause container only holds the network namespace, which its mount holds already:
+	// it starts once the Pod's own containers run and are reported, off the Pod's start path.
+	if startSandbox != nil {
+		if err := startSandbox(); err != nil && syncErr == nil {
+			syncErr = err
+		}
+	}
+	if statusErr != nil {
+		return statusErr
 	}
 	if requeue > 0 {
 		k.queue.AddAfter(key, requeue)
@@ -72,12 +80,12 @@ func (k *Kubelet) containersByName(ctx context.Context, uid string) (map[string]
 // A Pod starts in two steps, each done in parallel: first the network (netns and CNI) beside
 // the images and containers of the sandbox and of every container to start (their specs only
 // need the netns path), then all their tasks.
-func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state) (time.Duration, error) {
+func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state) (time.Duration, func() error, error) {
 	uid := string(pod.UID)
 	ps := k.state(uid)
 	mounts, err := k.volumeMounts(pod)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	var requeue time.Duration
 	soonest := func(d time.Duration) {
@@ -174,24 +182,27 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 	wg.Wait()
 	if netErr != nil {
 		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", fmt.Sprintf("network: %v", netErr))
-		return 0, fmt.Errorf("set up the network: %w", netErr)
+		return 0, nil, fmt.Errorf("set up the network: %w", netErr)
 	}
 	if sbErr != nil {
 		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", sbErr.Error())
-		return 0, fmt.Errorf("start the sandbox: %w", sbErr)
+		return 0, nil, fmt.Errorf("start the sandbox: %w", sbErr)
 	}
 	if usesPodIP {
 		createJobs(netRes.IP.String())
 		wg.Wait()
 	}
 
-	// Step 2: start the tasks.
+	// Step 2: start the tasks; the sandbox's after the Pod's status is written (see sync).
+	var startSandbox func() error
 	if needSandbox {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sbErr = k.rt.Start(ctx, sbCtr, uid, sandboxName, 0)
-		}()
+		startSandbox = func() error {
+			if err := k.rt.Start(ctx, sbCtr, uid, sandboxName, 0); err != nil {
+				k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", err.Error())
+				return fmt.Errorf("start the sandbox: %w", err)
+			}
+			return nil
+		}
 	}
 	for _, j := range jobs {
 		if j.err != nil || j.ctr == nil {
@@ -211,10 +222,6 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 		}()
 	}
 	wg.Wait()
-	if sbErr != nil {
-		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", sbErr.Error())
-		return 0, fmt.Errorf("start the sandbox: %w", sbErr)
-	}
 	for _, j := range jobs {
 		if j.err == nil {
 			continue
@@ -223,9 +230,9 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 			soonest(time.Until(j.mem.nextPull))
 			continue
 		}
-		return requeue, j.err
+		return requeue, startSandbox, j.err
 	}
-	return requeue, nil
+	return requeue, startSandbox, nil
 }
 
 // needsPodIP reports whether a container's environment needs the Pod's IP, which is known only

@@ -74,7 +74,8 @@ type Config struct {
 	// before them.
 	PluginDirs []string
 	// PluginBinary is the executable that acts as the minik8s-cni plugin when
-	// run under that name (cniplugin.BinaryName). Default: the running executable
+	// run under that name (cniplugin.BinaryName). Default: a minik8s-cni binary
+	// beside the running executable if there is one, else the running executable
 	// (os.Executable), the minik8s binary.
 	PluginBinary string
 	// StateDir is the node's data directory for CNI (required): the conflist
@@ -255,8 +256,18 @@ func (cfg Config) normalize() (Config, *net.IPNet, error) {
 	}
 	c.StateDir = abs
 	if c.PluginBinary == "" {
-		if c.PluginBinary, err = os.Executable(); err != nil {
+		exe, err := os.Executable()
+		if err != nil {
 			return c, nil, fmt.Errorf("pod network: PluginBinary: the running executable: %w", err)
+		}
+		// The small minik8s-cni binary beside minik8s starts in a few milliseconds, where the
+		// whole minik8s binary spends ~20 ms in package initialization on every CNI call; the
+		// minik8s binary is the plugin too, when the small one is not installed.
+		c.PluginBinary = exe
+		if small := filepath.Join(filepath.Dir(exe), cniplugin.BinaryName); small != exe {
+			if st, err := os.Stat(small); err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0 {
+				c.PluginBinary = small
+			}
 		}
 	}
 	if c.PluginBinary, err = filepath.Abs(c.PluginBinary); err != nil {
