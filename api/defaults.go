@@ -51,6 +51,11 @@ func Default(obj Object) {
 			return
 		}
 		defServiceSpec(&o.Spec)
+	case *HorizontalPodAutoscaler:
+		if o == nil {
+			return
+		}
+		defHPA(o)
 	case *ReplicaSet:
 		if o == nil {
 			return

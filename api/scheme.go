@@ -78,6 +78,8 @@ var resources = []*Resource{
 		New:    func() Object { return &Event{} }},
 	{Group: GroupApps, Version: "v1", Kind: "ReplicaSet", Name: "replicasets", Singular: "replicaset", ShortNames: []string{"rs"}, Namespaced: true,
 		HasStatus: true, HasSpec: true, New: func() Object { return &ReplicaSet{} }},
+	{Group: GroupAutoscaling, Version: "v2", Kind: "HorizontalPodAutoscaler", Name: "horizontalpodautoscalers", Singular: "horizontalpodautoscaler",
+		ShortNames: []string{"hpa"}, Namespaced: true, HasStatus: true, HasSpec: true, New: func() Object { return &HorizontalPodAutoscaler{} }},
 }
 
 // Resources returns every kind the API serves, in a stable order. Callers must not modify them.
@@ -148,6 +150,8 @@ func ResourceFor(obj Object) *Resource {
 		return resources[6]
 	case *ReplicaSet:
 		return resources[7]
+	case *HorizontalPodAutoscaler:
+		return resources[8]
 	}
 	return nil
 }

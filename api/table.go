@@ -133,6 +133,16 @@ var (
 		{Name: "Selector", Type: "string", Priority: 1, Description: "Selector is a label query over pods that should match the replica count."},
 	}
 
+	tableHPAColumns = []TableColumnDefinition{
+		tableNameColumn,
+		{Name: "Reference", Type: "string", Description: "reference to scaled resource; horizontal pod autoscaler will learn the current resource consumption and will set the desired number of pods by using its Scale subresource."},
+		{Name: "Targets", Type: "string", Description: "the current and target value of each metric, as name: current/target; <unknown> until the autoscaler has measured it."},
+		{Name: "Min", Type: "integer", Description: "the lower limit for the number of replicas to which the autoscaler can scale down."},
+		{Name: "Max", Type: "integer", Description: "the upper limit for the number of replicas to which the autoscaler can scale up."},
+		{Name: "Replicas", Type: "integer", Description: "current number of replicas of pods managed by this autoscaler, as last seen by the autoscaler."},
+		tableAgeColumn,
+	}
+
 	tableNamespaceColumns = []TableColumnDefinition{
 		tableNameColumn,
 		{Name: "Status", Type: "string", Description: "The status of the namespace"},
@@ -171,6 +181,8 @@ func tablePrinterOf(group, kind string) string {
 		return kind
 	case group == GroupApps && kind == "ReplicaSet":
 		return kind
+	case group == GroupAutoscaling && kind == "HorizontalPodAutoscaler":
+		return kind
 	}
 	return ""
 }
@@ -194,6 +206,8 @@ func tablePrinterOfObject(obj Object) string {
 		return "Event"
 	case *ReplicaSet:
 		return "ReplicaSet"
+	case *HorizontalPodAutoscaler:
+		return "HorizontalPodAutoscaler"
 	}
 	return ""
 }
@@ -219,6 +233,8 @@ func TableColumns(r *Resource) []TableColumnDefinition {
 		cols = tableEndpointsColumns
 	case "ReplicaSet":
 		cols = tableReplicaSetColumns
+	case "HorizontalPodAutoscaler":
+		cols = tableHPAColumns
 	case "Namespace":
 		cols = tableNamespaceColumns
 	case "Secret":
@@ -362,6 +378,8 @@ func TableCellsWith(obj Object, now time.Time, tc *TableContext) []any {
 		return []any{o.Name, tableFormatEndpoints(o, tableEndpointsMax), tableAge(o.CreationTimestamp, now)}
 	case *ReplicaSet:
 		return tableReplicaSetCells(o, now)
+	case *HorizontalPodAutoscaler:
+		return tableHPACells(o, now)
 	case *Namespace:
 		return []any{o.Name, o.Status.Phase, tableAge(o.CreationTimestamp, now)}
 	case *Secret:
@@ -1030,6 +1048,67 @@ func tableReplicaSetCells(rs *ReplicaSet, now time.Time) []any {
 		strings.Join(images, ","),
 		selector,
 	}
+}
+
+// tableHPACells is kubectl's printHorizontalPodAutoscaler, with kubectl 1.30's "name: current/target"
+// targets.
+func tableHPACells(h *HorizontalPodAutoscaler, now time.Time) []any {
+	ref := h.Spec.ScaleTargetRef.Kind + "/" + h.Spec.ScaleTargetRef.Name
+	minR := int64(1)
+	if h.Spec.MinReplicas != nil {
+		minR = int64(*h.Spec.MinReplicas)
+	}
+	return []any{h.Name, ref, FormatHPATargets(h), minR, int64(h.Spec.MaxReplicas), int64(h.Status.CurrentReplicas),
+		tableAge(h.CreationTimestamp, now)}
+}
+
+// FormatHPATargets writes each metric of an autoscaler as "cpu: 73%/60%" or "memory: 120Mi/500Mi",
+// joined by ", ", with <unknown> for a current value not yet measured; "<none>" without metrics.
+func FormatHPATargets(h *HorizontalPodAutoscaler) string {
+	var parts []string
+	for _, m := range h.Spec.Metrics {
+		if m.Type != MetricSourceResource || m.Resource == nil {
+			continue
+		}
+		var cur *MetricValueStatus
+		for _, c := range h.Status.CurrentMetrics {
+			if c.Type == MetricSourceResource && c.Resource != nil && c.Resource.Name == m.Resource.Name {
+				cur = &c.Resource.Current
+				break
+			}
+		}
+		name := m.Resource.Name
+		current, target := "<unknown>", "<unknown>"
+		switch t := m.Resource.Target; {
+		case t.AverageUtilization != nil:
+			target = fmt.Sprintf("%d%%", *t.AverageUtilization)
+			if cur != nil && cur.AverageUtilization != nil {
+				current = fmt.Sprintf("%d%%", *cur.AverageUtilization)
+			}
+		case t.AverageValue != nil:
+			target = FormatUsage(name, *t.AverageValue)
+			if cur != nil && cur.AverageValue != nil {
+				current = FormatUsage(name, *cur.AverageValue)
+			}
+		}
+		parts = append(parts, name+": "+current+"/"+target)
+	}
+	if len(parts) == 0 {
+		return "<none>"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FormatUsage writes an amount of a resource as `top` does: CPU in millicores ("250m"), memory in
+// whole mebibytes ("120Mi"), anything else as the quantity prints.
+func FormatUsage(resource string, q Quantity) string {
+	switch resource {
+	case ResourceCPU:
+		return fmt.Sprintf("%dm", q.MilliValue())
+	case ResourceMemory:
+		return fmt.Sprintf("%dMi", q.Value()/(1<<20))
+	}
+	return q.String()
 }
 
 // tableEventCells is kubectl's printEvent. minik8s events have no eventTime, so an event without

@@ -744,14 +744,15 @@ type tableWidget struct {
 
 func TestTableColumns(t *testing.T) {
 	want := map[string]string{
-		"pods":        "Name,Ready,Status,Restarts,Age,IP*,Node*,Nominated Node*,Readiness Gates*",
-		"nodes":       "Name,Role,Status,Age,Address,Pod-CIDR,CPU*,Memory*,Version*,OS-Image*,Kernel-Version*,Container-Runtime*",
-		"services":    "Name,Type,Cluster-IP,Port(s),Endpoints,Age,Selector*",
-		"endpoints":   "Name,Endpoints,Age",
-		"replicasets": "Name,Replicas,Ready,Age,Containers*,Images*,Selector*",
-		"namespaces":  "Name,Status,Age",
-		"secrets":     "Name,Type,Data,Age",
-		"events":      "Last Seen,Type,Reason,Object,Subobject*,Source*,Message,First Seen*,Count*,Name*",
+		"pods":                     "Name,Ready,Status,Restarts,Age,IP*,Node*,Nominated Node*,Readiness Gates*",
+		"nodes":                    "Name,Role,Status,Age,Address,Pod-CIDR,CPU*,Memory*,Version*,OS-Image*,Kernel-Version*,Container-Runtime*",
+		"services":                 "Name,Type,Cluster-IP,Port(s),Endpoints,Age,Selector*",
+		"endpoints":                "Name,Endpoints,Age",
+		"replicasets":              "Name,Replicas,Ready,Age,Containers*,Images*,Selector*",
+		"namespaces":               "Name,Status,Age",
+		"secrets":                  "Name,Type,Data,Age",
+		"events":                   "Last Seen,Type,Reason,Object,Subobject*,Source*,Message,First Seen*,Count*,Name*",
+		"horizontalpodautoscalers": "Name,Reference,Targets,Min,Max,Replicas,Age",
 	}
 	for _, r := range Resources() {
 		var names []string

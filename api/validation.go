@@ -188,6 +188,9 @@ func Validate(obj Object) ErrorList {
 	case *Secret:
 		errs := ValidateObjectMeta(&o.ObjectMeta, true, IsDNS1123Subdomain, meta)
 		return append(errs, valSecret(o)...)
+	case *HorizontalPodAutoscaler:
+		errs := ValidateObjectMeta(&o.ObjectMeta, true, IsDNS1123Subdomain, meta)
+		return append(errs, valHPA(o)...)
 	case *Namespace:
 		errs := ValidateObjectMeta(&o.ObjectMeta, false, IsDNS1123Label, meta)
 		for i, f := range o.Spec.Finalizers {

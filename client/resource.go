@@ -267,3 +267,8 @@ func (c *Client) Bind(ctx context.Context, ns, pod, uid, node string) error {
 	}
 	return c.Do(ctx, http.MethodPost, api.LookupResource("pods").Path(ns, pod)+"/binding", nil, body, "", nil)
 }
+
+// HorizontalPodAutoscalers returns the typed client of HorizontalPodAutoscalers in ns.
+func (c *Client) HorizontalPodAutoscalers(ns string) Typed[api.HorizontalPodAutoscaler, *api.HorizontalPodAutoscaler] {
+	return For[api.HorizontalPodAutoscaler](c, ns)
+}
