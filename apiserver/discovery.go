@@ -98,6 +98,10 @@ func (s *Server) groups() []apiGroup {
 		gv := groupVersion{GroupVersion: res.Group + "/" + res.Version, Version: res.Version}
 		out = append(out, apiGroup{Name: res.Group, Versions: []groupVersion{gv}, PreferredVersion: gv})
 	}
+	// The usage the kubelets report (metrics.go), as metrics-server's group, so that clients
+	// that look for it (kubectl top) find it.
+	mgv := groupVersion{GroupVersion: api.GroupMetrics + "/" + api.MetricsVersion, Version: api.MetricsVersion}
+	out = append(out, apiGroup{Name: api.GroupMetrics, Versions: []groupVersion{mgv}, PreferredVersion: mgv})
 	return out
 }
 

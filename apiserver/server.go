@@ -61,6 +61,9 @@ type Server struct {
 	http  *http.Server
 	url   string
 
+	// metrics is the usage the kubelets report (see metrics.go).
+	metrics *metricsStore
+
 	kubeletOnce sync.Once
 	kubeletHTTP *http.Client
 
@@ -96,7 +99,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("make data directory: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, nsWake: make(chan struct{}, 1)}
+	s := &Server{cfg: cfg, log: cfg.Logger, nsWake: make(chan struct{}, 1), metrics: newMetricsStore()}
 	hosts := append([]string{"127.0.0.1", "localhost", cfg.AdvertiseAddress}, cfg.TLSSANs...)
 	if h, err := os.Hostname(); err == nil {
 		hosts = append(hosts, h)
@@ -346,6 +349,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "/openapi/v2":
 		s.serveOpenAPI(w, r)
+		return
+	}
+	if isMetricsPath(r.URL.Path) {
+		s.serveMetrics(w, r, user)
 		return
 	}
 	ri, ok := parsePath(r.URL.Path)

@@ -69,7 +69,7 @@ The client commands (get, apply, delete, ...) read the cluster's address and cre
 	pf.StringVar(&o.ConfigPath, "config", "", "client config file (default $MINIK8S_CONFIG or ~/.minik8s/config)")
 	pf.StringVarP(&o.Namespace, "namespace", "n", "", "namespace (default \"default\")")
 	root.AddCommand(newGetCommand(o), newDescribeCommand(o), newApplyCommand(o), newCreateCommand(o),
-		newDeleteCommand(o), newScaleCommand(o), newVersionCommand(o), newAPIResourcesCommand(o), newLogsCommand(o), newExecCommand(o), NewImageCommand(o), newTUICommand(o))
+		newDeleteCommand(o), newScaleCommand(o), newVersionCommand(o), newAPIResourcesCommand(o), newLogsCommand(o), newExecCommand(o), NewImageCommand(o), newTUICommand(o), newTopCommand(o))
 	return root
 }
 

@@ -208,7 +208,8 @@ func Up(ctx context.Context, o Options) error {
 			"--containerd-socket", n.containerdSock(),
 			"--data-dir", n.dataDir(),
 			"--node-cidr", nodeNetwork,
-			"--fallback-registry="}
+			"--fallback-registry=",
+			"--shared-host"}
 		started, err := startProcessNew(o.Progress, "node "+n.Name, n.NetNS, filepath.Join(n.Dir, "kubelet.pid"), filepath.Join(n.Dir, "kubelet.log"),
 			o.Binary, append(args, o.NodeArgs...))
 		if err != nil {

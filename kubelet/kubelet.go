@@ -51,6 +51,11 @@ type Config struct {
 	ClusterCIDRs []string
 	// HeartbeatInterval is how often the node reports (default 5s).
 	HeartbeatInterval time.Duration
+	// MetricsInterval is how often the kubelet samples and reports resource usage (default 5s).
+	MetricsInterval time.Duration
+	// SharedHost says that the machine runs several nodes (a local cluster): the node's usage
+	// is then what its Pods and its kubelet use, not the whole machine's.
+	SharedHost bool
 	// BackoffBase and BackoffMax shape CrashLoopBackOff (defaults 10s and 5m, as Kubernetes).
 	BackoffBase, BackoffMax time.Duration
 	// TLSCert is the kubelet's serving certificate; ClientToken is the token the API server
@@ -89,6 +94,9 @@ func (c *Config) defaults() error {
 	}
 	if c.HeartbeatInterval == 0 {
 		c.HeartbeatInterval = 5 * time.Second
+	}
+	if c.MetricsInterval <= 0 {
+		c.MetricsInterval = 5 * time.Second
 	}
 	if c.BackoffBase == 0 {
 		c.BackoffBase = 10 * time.Second
@@ -195,6 +203,7 @@ func Run(ctx context.Context, cfg Config) error {
 	go k.watchExits(ctx)
 	go k.housekeeping(ctx)
 	go k.routePods(ctx)
+	go k.reportUsage(ctx)
 	k.log.Info("kubelet running", "address", cfg.Address, "podCIDR", podCIDR)
 	k.queue.Run(ctx, 4, k.sync)
 	select {

@@ -104,6 +104,7 @@ func runNode(ctx context.Context, node nodeFlags, joined *kubelet.Joined, dataDi
 		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
 		RegistryHost: u.Host, RegistryCA: joined.Config.CAData, RegistryToken: joined.Config.Token, FallbackRegistry: node.fallbackRegistry,
 		HeartbeatInterval: node.heartbeat, BackoffBase: node.backoffBase, BackoffMax: node.backoffMax,
+		MetricsInterval: node.metricsInterval, SharedHost: node.sharedHost,
 		TLSCert: joined.TLSCert, ClientToken: joined.KubeletToken, Labels: labels, Capacity: capacity, Logger: log,
 	}, log)
 }

@@ -37,6 +37,8 @@ type nodeFlags struct {
 	port                        int
 	backoffBase, backoffMax     time.Duration
 	heartbeat                   time.Duration
+	metricsInterval             time.Duration
+	sharedHost                  bool
 }
 
 func (n *nodeFlags) bind(cmd *cobra.Command) {
@@ -50,6 +52,8 @@ func (n *nodeFlags) bind(cmd *cobra.Command) {
 	f.DurationVar(&n.backoffBase, "restart-backoff", 10*time.Second, "first delay before restarting a crashed container (doubles up to --restart-backoff-max)")
 	f.DurationVar(&n.backoffMax, "restart-backoff-max", 5*time.Minute, "longest delay before restarting a crashed container")
 	f.DurationVar(&n.heartbeat, "heartbeat-interval", 5*time.Second, "how often the node reports that it is alive")
+	f.DurationVar(&n.metricsInterval, "metrics-interval", 5*time.Second, "how often the node samples and reports the CPU and memory its Pods use")
+	f.BoolVar(&n.sharedHost, "shared-host", false, "this machine runs several nodes (as `cluster up` does): report as the node's usage only what its Pods and kubelet use")
 	f.StringVar(&n.fallbackRegistry, "fallback-registry", "docker.io", "where images without a registry host are looked for after the cluster's registry (\"\" for nowhere)")
 	f.StringVar(&n.proxyMode, "proxy-mode", "auto", "how the node proxies Services: auto (IPVS where the kernel has it, else iptables), iptables, ipvs")
 	f.StringVar(&n.proxyBalance, "proxy-balance", "random", "how connections are spread over a Service's endpoints: random or roundrobin")
@@ -183,6 +187,7 @@ func runLocalNode(ctx context.Context, srv *apiserver.Server, cfg apiserver.Conf
 		ContainerdSocket: node.socket, ContainerdNamespace: node.namespace,
 		RegistryHost: registryHost, RegistryCA: creds.CACertPEM, RegistryToken: nodeCfg.Token, FallbackRegistry: node.fallbackRegistry,
 		HeartbeatInterval: node.heartbeat, BackoffBase: node.backoffBase, BackoffMax: node.backoffMax,
+		MetricsInterval: node.metricsInterval, SharedHost: node.sharedHost,
 		TLSCert: cert, ClientToken: creds.KubeletToken,
 		Labels: map[string]string{"node-role.kubernetes.io/control-plane": ""},
 		Logger: log,

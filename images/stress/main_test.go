@@ -24,3 +24,26 @@ func TestQuantities(t *testing.T) {
 		}
 	}
 }
+
+func TestParseLoad(t *testing.T) {
+	base := load{millis: 100, bytes: 0}
+	cases := []struct {
+		in   string
+		want load
+		bad  bool
+	}{
+		{"", base, false},
+		{"cpu=300m", load{300, 0}, false},
+		{"cpu=1.5 memory=64Mi\n", load{1500, 64 << 20}, false},
+		{"memory=1Ki", load{100, 1024}, false},
+		{"cpu=lots", base, true},
+		{"disk=1", base, true},
+		{"cpu", base, true},
+	}
+	for _, c := range cases {
+		got, err := parseLoad(c.in, base)
+		if (err != nil) != c.bad || got != c.want {
+			t.Errorf("parseLoad(%q) = %+v, %v; want %+v, error %v", c.in, got, err, c.want, c.bad)
+		}
+	}
+}
