@@ -849,7 +849,7 @@ func tableNodeCells(node *Node, now time.Time, tc *TableContext) []any {
 			if p == nil || p.Spec.NodeName != node.Name || p.Status.Phase == PodSucceeded || p.Status.Phase == PodFailed {
 				continue
 			}
-			c, m := tablePodRequests(p)
+			c, m := PodRequests(p, 0, 0)
 			milliCPU, memory = milliCPU+c, memory+m
 		}
 		cpuUsed, memUsed = tableFormatMilliCPU(milliCPU), tableFormatMi(memory)
@@ -899,19 +899,29 @@ func tableNodeAllocatable(node *Node, name string) (Quantity, bool) {
 	return q, ok
 }
 
-// tablePodRequests returns the CPU (in millicores) and memory (in bytes) a Pod requests, as
-// Kubernetes (and our scheduler) count them: the sum over its containers, or the largest init
-// container's request when that is larger, since init containers run one at a time first.
-func tablePodRequests(pod *Pod) (milliCPU, memory int64) {
+// PodRequests returns the CPU (in millicores) and memory (in bytes) a Pod requests, as
+// Kubernetes counts them: the sum over its containers, or the largest init container's request
+// when that is larger, since init containers run one at a time first. A container that requests
+// no CPU (memory) counts as defMilliCPU (defMemory): 0 for what the Pod reserves, the
+// scheduler's non-zero defaults for scoring.
+func PodRequests(pod *Pod, defMilliCPU, defMemory int64) (milliCPU, memory int64) {
+	one := func(c *Container) (int64, int64) {
+		cpu, mem := defMilliCPU, defMemory
+		if q, ok := c.Resources.Requests[ResourceCPU]; ok {
+			cpu = q.MilliValue()
+		}
+		if q, ok := c.Resources.Requests[ResourceMemory]; ok {
+			mem = q.Value()
+		}
+		return cpu, mem
+	}
 	for i := range pod.Spec.Containers {
-		req := pod.Spec.Containers[i].Resources.Requests
-		milliCPU += req[ResourceCPU].MilliValue()
-		memory += req[ResourceMemory].Value()
+		c, m := one(&pod.Spec.Containers[i])
+		milliCPU, memory = milliCPU+c, memory+m
 	}
 	for i := range pod.Spec.InitContainers {
-		req := pod.Spec.InitContainers[i].Resources.Requests
-		milliCPU = max(milliCPU, req[ResourceCPU].MilliValue())
-		memory = max(memory, req[ResourceMemory].Value())
+		c, m := one(&pod.Spec.InitContainers[i])
+		milliCPU, memory = max(milliCPU, c), max(memory, m)
 	}
 	return milliCPU, memory
 }

@@ -109,38 +109,11 @@ func podInfoOf(pod *api.Pod) podInfo {
 	return podInfo{req: req, score: score, group: spreadGroup(pod)}
 }
 
-// podRequests returns what a Pod requests, as Kubernetes computes it: the sum over its
-// containers, or the largest init container's request when that is larger (init containers
-// run one at a time, before the others). score is the same with the non-zero defaults.
+// podRequests returns what a Pod requests (api.PodRequests), and the same with the non-zero
+// defaults for scoring.
 func podRequests(pod *api.Pod) (req, score resources) {
-	one := func(c *api.Container) (resources, resources) {
-		var r resources
-		cpu, hasCPU := c.Resources.Requests[api.ResourceCPU]
-		mem, hasMem := c.Resources.Requests[api.ResourceMemory]
-		if hasCPU {
-			r.milliCPU = cpu.MilliValue()
-		}
-		if hasMem {
-			r.memory = mem.Value()
-		}
-		s := r
-		if !hasCPU {
-			s.milliCPU = nonZeroMilliCPU
-		}
-		if !hasMem {
-			s.memory = nonZeroMemory
-		}
-		return r, s
-	}
-	for i := range pod.Spec.Containers {
-		r, s := one(&pod.Spec.Containers[i])
-		req, score = req.add(r), score.add(s)
-	}
-	for i := range pod.Spec.InitContainers {
-		r, s := one(&pod.Spec.InitContainers[i])
-		req.milliCPU, req.memory = max(req.milliCPU, r.milliCPU), max(req.memory, r.memory)
-		score.milliCPU, score.memory = max(score.milliCPU, s.milliCPU), max(score.memory, s.memory)
-	}
+	req.milliCPU, req.memory = api.PodRequests(pod, 0, 0)
+	score.milliCPU, score.memory = api.PodRequests(pod, nonZeroMilliCPU, nonZeroMemory)
 	return req, score
 }
 
