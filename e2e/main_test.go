@@ -69,7 +69,8 @@ func run(m *testing.M) int {
 	env.listenAddr = "198.18.0.11:6443"
 	env.config = filepath.Join(tmp, "config")
 	env.upArgs = []string{"--dir", env.dir, "--nodes", "3", "--config-out", env.config,
-		"--node-arg=--restart-backoff=1s", "--node-arg=--heartbeat-interval=2s", "--server-arg=--node-grace-period=6s"}
+		"--node-arg=--restart-backoff=1s", "--node-arg=--heartbeat-interval=2s", "--server-arg=--node-grace-period=6s",
+		"--node-arg=--metrics-interval=2s", "--server-arg=--hpa-sync-period=5s"}
 	up := exec.Command(env.bin, append([]string{"cluster", "up", "--images", images}, env.upArgs...)...)
 	up.Stdout, up.Stderr = os.Stderr, os.Stderr
 	if err := up.Run(); err != nil {

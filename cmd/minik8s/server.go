@@ -18,6 +18,7 @@ import (
 	"github.com/minik8s/minik8s/client"
 	"github.com/minik8s/minik8s/ctrl/endpoints"
 	"github.com/minik8s/minik8s/ctrl/gc"
+	"github.com/minik8s/minik8s/ctrl/hpa"
 	"github.com/minik8s/minik8s/ctrl/nodelifecycle"
 	"github.com/minik8s/minik8s/ctrl/replicaset"
 	"github.com/minik8s/minik8s/ctrl/scheduler"
@@ -67,6 +68,7 @@ func serverCommand() *cobra.Command {
 	var etcdEndpoints, sans, logLevel string
 	var noNode bool
 	var nodeGrace time.Duration
+	hpaOpts := hpa.DefaultOptions()
 	var node nodeFlags
 	cmd := &cobra.Command{
 		Use:   "server",
@@ -104,6 +106,9 @@ both minik8s and kubectl read).`,
 			if nodeGrace <= node.heartbeat {
 				return fmt.Errorf("--node-grace-period (%s) must be longer than --heartbeat-interval (%s)", nodeGrace, node.heartbeat)
 			}
+			if hpaOpts.SyncPeriod <= 0 || hpaOpts.Tolerance < 0 {
+				return fmt.Errorf("--hpa-sync-period (%s) must be positive and --hpa-tolerance (%g) at least 0", hpaOpts.SyncPeriod, hpaOpts.Tolerance)
+			}
 			if !noNode {
 				cfg.TLSSANs = append(cfg.TLSSANs, node.ip)
 			}
@@ -127,6 +132,7 @@ both minik8s and kubectl read).`,
 			go endpoints.New(admin, log.With("component", "endpoints")).Run(ctx, 4)
 			go nodelifecycle.New(admin, nodeGrace, log.With("component", "node-controller")).Run(ctx)
 			go replicaset.New(admin, log.With("component", "replicaset")).Run(ctx, 4)
+			go hpa.New(admin, hpaOpts, log.With("component", "hpa")).Run(ctx, 4)
 			go gc.New(admin, log.With("component", "gc")).Run(ctx)
 			kubeletDone := make(chan error, 1)
 			if !noNode {
@@ -156,6 +162,9 @@ both minik8s and kubectl read).`,
 	f.BoolVar(&noNode, "no-node", false, "run only the control plane, no kubelet")
 	f.DurationVar(&nodeGrace, "node-grace-period", nodelifecycle.DefaultGracePeriod,
 		"how long a node may go without a heartbeat before it is marked NotReady and tainted unreachable")
+	f.DurationVar(&hpaOpts.SyncPeriod, "hpa-sync-period", hpa.DefaultSyncPeriod, "how often each HorizontalPodAutoscaler is looked at (a new or changed one at once)")
+	f.Float64Var(&hpaOpts.Tolerance, "hpa-tolerance", hpa.DefaultTolerance,
+		"how far (as a fraction) the metrics may be from an autoscaler's target before it scales: 0.1 leaves 90-110 % alone")
 	node.bind(cmd)
 	return cmd
 }
