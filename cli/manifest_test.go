@@ -277,7 +277,7 @@ spec:
 			files: map[string]string{"x.yaml": "apiVersion: v1\nkind: Foo\nmetadata: {name: x}\n"},
 			paths: []string{"x.yaml"},
 			want: []string{`x.yaml:2: no kind "Foo" is known in apiVersion "v1"; known kinds: ` +
-				"Endpoints (v1), Event (v1), Namespace (v1), Node (v1), Pod (v1), ReplicaSet (apps/v1), Secret (v1), Service (v1)"},
+				"Endpoints (v1), Event (v1), HorizontalPodAutoscaler (autoscaling/v2), Namespace (v1), Node (v1), Pod (v1), ReplicaSet (apps/v1), Secret (v1), Service (v1)"},
 		},
 		{
 			name:  "kind in the wrong apiVersion",

@@ -70,7 +70,7 @@ func TestTableMatchesGet(t *testing.T) {
 		mustContain(t, v, line)
 	}
 	mustNotContain(t, v, "dns-1", "NAMESPACE")
-	if got := src.lists; len(got) != 1 || got[0] != "pods ns=default sel=" {
+	if got := src.tableLists(); len(got) != 1 || got[0] != "pods ns=default sel=" {
 		t.Errorf("lists = %q", got)
 	}
 }
@@ -199,8 +199,8 @@ func TestCommandBar(t *testing.T) {
 	want := []string{"pods ns=default sel=", "replicasets ns=default sel=", "pods ns=default sel=app=web",
 		"pods ns=kube-system sel=", "nodes ns= sel=", "pods ns=kube-system sel=", "pods ns=default sel=app=web",
 		"replicasets ns=default sel="}
-	if fmt.Sprint(src.lists) != fmt.Sprint(want) {
-		t.Errorf("lists:\n got %q\nwant %q", src.lists, want)
+	if got := src.tableLists(); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("lists:\n got %q\nwant %q", got, want)
 	}
 }
 
@@ -217,10 +217,16 @@ func TestStaleWatchEventsAreDropped(t *testing.T) {
 
 func TestHelpListsEveryKey(t *testing.T) {
 	h := newHarness(t, fixture(), Options{Namespace: "default"})
+	h.send(tea.WindowSizeMsg{Width: 160, Height: 80})
 	h.keys("?")
 	v := h.m.View()
-	for _, k := range []string{":KIND", "/REGEX", "0", "esc", "j k", "d", "y", "ctrl-d", "?", "q ctrl-c"} {
-		mustContain(t, v, "  "+k)
+	for _, k := range []string{":KIND", ":pulses", "/REGEX", "0 a", "esc", "j k", "shift+LETTER", "ctrl-w", "enter", "d", "y", "l", "u", "s", "e", "ctrl-d", "?", "q ctrl-c",
+		"n N", "f", "w", "p", "c"} {
+		mustContain(t, v, "  "+k+" ")
+	}
+	// The sort keys of the pods' columns.
+	for _, k := range []string{"N                      NAME", "R                      READY", "S                      STATUS", "E                      RESTARTS", "A                      AGE"} {
+		mustContain(t, v, k)
 	}
 	h.keys("esc")
 	mustContain(t, h.m.View(), "web-1")
@@ -288,24 +294,24 @@ func TestReconnectListsAgain(t *testing.T) {
 
 	// 410 Gone: list again at once, with a fresh table.
 	src.objs["pods"] = src.objs["pods"][1:] // web-1 went away while we were not watching
-	src.emit(api.Error, nil, &api.Status{Code: http.StatusGone, Reason: api.StatusReasonGone})
+	src.emitError("pods", &api.Status{Code: http.StatusGone, Reason: api.StatusReasonGone})
 	h.deliver()
 	v := h.m.View()
 	mustContain(t, v, "connected", "db-1", "rows:1")
 	mustNotContain(t, v, "web-1", "reconnecting")
-	if len(src.lists) != 2 {
-		t.Fatalf("lists %q, want a second list after 410", src.lists)
+	if got := src.tableLists(); len(got) != 2 {
+		t.Fatalf("lists %q, want a second list after 410", got)
 	}
 
 	// Another error while the server is down: "reconnecting" until a list succeeds.
 	src.listErr = errors.New("connection refused")
-	src.emit(api.Error, nil, &api.Status{Code: 500, Message: "etcd is down"})
+	src.emitError("pods", &api.Status{Code: 500, Message: "etcd is down"})
 	h.deliver()
 	mustContain(t, h.m.View(), "reconnecting", "etcd is down")
-	h.send(retryMsg{gen: h.m.gen}) // the retry timer fires
+	h.retry() // the retry timer fires
 	mustContain(t, h.m.View(), "reconnecting", "connection refused")
 	src.listErr = nil
-	h.send(retryMsg{gen: h.m.gen})
+	h.retry()
 	v = h.m.View()
 	mustContain(t, v, "connected", "db-1")
 	mustNotContain(t, v, "reconnecting")

@@ -86,7 +86,7 @@ func TestProgramMovesThroughViews(t *testing.T) {
 	off = waitFor(t, out, off, "frontend")
 
 	type_("?")
-	off = waitFor(t, out, off, "this help")
+	off = waitFor(t, out, off, "shift+LETTER")
 	type_("q/front\r")
 	off = waitFor(t, out, off, "filter:/front")
 	type_("0")
@@ -105,7 +105,7 @@ func TestProgramMovesThroughViews(t *testing.T) {
 	if m.cur.res.Name != "replicasets" || m.cur.ns != "" {
 		t.Errorf("final view %s in %q, want replicasets in all namespaces", m.cur.res.Name, m.cur.ns)
 	}
-	if len(src.lists) != 3 {
-		t.Errorf("lists %q: want pods, replicasets, replicasets -A", src.lists)
+	if got := src.tableLists(); len(got) != 3 {
+		t.Errorf("lists %q: want pods, replicasets, replicasets -A", got)
 	}
 }
