@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"slices"
@@ -104,9 +105,9 @@ func printTopPods(out io.Writer, items []api.PodMetrics, t *topPodOptions) error
 			ac, am := api.PodUsage(&a)
 			bc, bm := api.PodUsage(&b)
 			if t.sortBy == "cpu" {
-				return int(bc - ac)
+				return cmp.Compare(bc, ac)
 			}
-			return cmpInt64(bm, am)
+			return cmp.Compare(bm, am)
 		})
 	}
 	w := newTabWriter(out)
@@ -140,16 +141,6 @@ func printTopPods(out io.Writer, items []api.PodMetrics, t *topPodOptions) error
 		fmt.Fprintln(w, strings.Join(row, "\t"))
 	}
 	return w.Flush()
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func newTopNodesCommand(o *Options) *cobra.Command {
