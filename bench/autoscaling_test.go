@@ -77,6 +77,9 @@ func BenchmarkAutoscaleReaction(b *testing.B) {
 			}
 			return runningPods(ctx, c, ns) == 1
 		})
+		// Start the load at a different point of the autoscaler's 15 s cycle in each trial (the
+		// settle above ends just after a sync): 0, 5 and 10 s into it.
+		time.Sleep(time.Duration(trial%3) * 5 * time.Second)
 		setLoad("cpu=200m")
 		t0 := time.Now()
 		waitFor(b, 2*time.Minute, "a second replica Running", func() bool { return runningPods(ctx, c, ns) >= 2 })
