@@ -2,9 +2,11 @@ package tui
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -165,6 +167,9 @@ func (m *Model) drill() tea.Cmd {
 type pendingEdit struct {
 	text []byte
 	err  error
+	// base is the object as the first editor session showed it: the edit is sent as the
+	// difference from it, so that it applies whatever changed since.
+	base []byte
 }
 
 type editedMsg struct {
@@ -174,12 +179,14 @@ type editedMsg struct {
 	ns, name string
 	path     string
 	original []byte // the text the editor started with, comments removed
+	base     []byte // the object as first shown, which the edit is a change of
 	err      error
 }
 
 type editAppliedMsg struct {
 	key, what string
 	text      []byte
+	base      []byte
 	err       error
 }
 
@@ -199,10 +206,10 @@ func (m *Model) edit() tea.Cmd {
 	}
 	res, key := m.cur.res, m.cur.res.Name+"/"+objectKey(obj)
 	what := m.describeName(res, obj)
-	var body []byte
+	var body, base []byte
 	header := editHelp
 	if p, ok := m.edits[key]; ok {
-		body = p.text
+		body, base = p.text, p.base
 		header += "#\n# The last save was refused:\n"
 		for _, l := range strings.Split(strings.TrimSpace(p.err.Error()), "\n") {
 			header += "# " + l + "\n"
@@ -217,6 +224,7 @@ func (m *Model) edit() tea.Cmd {
 			b = append([]byte("apiVersion: "+res.APIVersion()+"\nkind: "+res.Kind+"\n"), b...)
 		}
 		body = b
+		base = stripComments(b)
 	}
 	f, err := os.CreateTemp("", "minik8s-edit-*.yaml")
 	if err == nil {
@@ -229,11 +237,15 @@ func (m *Model) edit() tea.Cmd {
 		m.flash = "edit: write a temporary file: " + err.Error()
 		return nil
 	}
-	args := strings.Fields(m.opts.Editor)
-	cmd := exec.Command(args[0], append(args[1:], f.Name())...)
+	// The editor runs through the shell, as kubectl runs it: $EDITOR may hold arguments.
+	editor := strings.TrimSpace(m.opts.Editor)
+	if editor == "" {
+		editor = "vi"
+	}
+	cmd := exec.Command("sh", "-c", editor+` "$1"`, "sh", f.Name())
 	path, original, meta := f.Name(), stripComments(body), obj.GetObjectMeta()
 	return m.opts.Exec(cmd, func(err error) tea.Msg {
-		return editedMsg{res: res, key: key, what: what, ns: meta.Namespace, name: meta.Name, path: path, original: original, err: err}
+		return editedMsg{res: res, key: key, what: what, ns: meta.Namespace, name: meta.Name, path: path, original: original, base: base, err: err}
 	})
 }
 
@@ -271,26 +283,36 @@ func (m *Model) edited(msg editedMsg) tea.Cmd {
 		m.flash = "edit cancelled: no changes"
 		return nil
 	}
-	obj, err := decodeEdited(msg.res, text, msg.ns, msg.name)
-	if err != nil {
-		m.edits[msg.key] = pendingEdit{text: text, err: err}
+	if _, err := decodeEdited(msg.res, text, msg.ns, msg.name); err != nil {
+		m.edits[msg.key] = pendingEdit{text: text, err: err, base: msg.base}
 		m.flash = fmt.Sprintf("edit %s refused: %v (e reopens your text)", msg.what, oneLine(err))
+		return nil
+	}
+	patch, err := editPatch(msg.base, text)
+	if err != nil {
+		m.edits[msg.key] = pendingEdit{text: text, err: err, base: msg.base}
+		m.flash = fmt.Sprintf("edit %s refused: %v (e reopens your text)", msg.what, oneLine(err))
+		return nil
+	}
+	if patch == nil {
+		delete(m.edits, msg.key)
+		m.flash = "edit cancelled: no changes"
 		return nil
 	}
 	if m.opts.ReadOnly {
 		return nil
 	}
-	ctx, src, res, key, what := m.ctx, m.opts.Source, msg.res, msg.key, msg.what
+	ctx, src, res, key, what, base, ns, name := m.ctx, m.opts.Source, msg.res, msg.key, msg.what, msg.base, msg.ns, msg.name
 	m.flash = "saving " + what + "…"
 	return func() tea.Msg {
-		_, err := src.Update(ctx, res, obj)
-		return editAppliedMsg{key: key, what: what, text: text, err: err}
+		err := src.Patch(ctx, res, ns, name, patch)
+		return editAppliedMsg{key: key, what: what, text: text, base: base, err: err}
 	}
 }
 
 func (m *Model) editApplied(msg editAppliedMsg) {
 	if msg.err != nil {
-		m.edits[msg.key] = pendingEdit{text: msg.text, err: msg.err}
+		m.edits[msg.key] = pendingEdit{text: msg.text, err: msg.err, base: msg.base}
 		m.flash = fmt.Sprintf("edit %s refused: %v (e reopens your text)", msg.what, oneLine(msg.err))
 		return
 	}
@@ -321,6 +343,73 @@ func decodeEdited(res *api.Resource, text []byte, ns, name string) (api.Object, 
 		return nil, fmt.Errorf("metadata.name and metadata.namespace cannot change in an edit (still %s, in %q)", name, ns)
 	}
 	return obj, nil
+}
+
+// editPatch is the JSON merge patch from base to edited (both YAML), as kubectl edit sends it:
+// only what the user changed, so that it applies on top of whatever changed meanwhile (a status
+// written by a controller, a heartbeat). The status and the fields the server owns
+// (resourceVersion, uid, creationTimestamp, generation) are left out. nil means no change.
+func editPatch(base, edited []byte) ([]byte, error) {
+	read := func(b []byte) (map[string]any, error) {
+		j, err := yaml.YAMLToJSON(b)
+		if err != nil {
+			return nil, fmt.Errorf("not valid YAML: %w", err)
+		}
+		m := map[string]any{}
+		if err := json.Unmarshal(j, &m); err != nil {
+			return nil, fmt.Errorf("not an object: %w", err)
+		}
+		delete(m, "status")
+		if meta, ok := m["metadata"].(map[string]any); ok {
+			for _, k := range []string{"resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"} {
+				delete(meta, k)
+			}
+		}
+		return m, nil
+	}
+	b, err := read(base)
+	if err != nil {
+		return nil, err
+	}
+	e, err := read(edited)
+	if err != nil {
+		return nil, err
+	}
+	p := mergeDiff(b, e)
+	if len(p) == 0 {
+		return nil, nil
+	}
+	return json.Marshal(p)
+}
+
+// mergeDiff is the RFC 7386 merge patch that turns a into b: removed keys as null, nested
+// objects as their own differences, anything else (lists included) whole.
+func mergeDiff(a, b map[string]any) map[string]any {
+	p := map[string]any{}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			p[k] = nil
+		}
+	}
+	for k, bv := range b {
+		av, ok := a[k]
+		if !ok {
+			p[k] = bv
+			continue
+		}
+		am, aok := av.(map[string]any)
+		bm, bok := bv.(map[string]any)
+		if aok && bok {
+			if sub := mergeDiff(am, bm); len(sub) > 0 {
+				p[k] = sub
+			}
+			continue
+		}
+		if !reflect.DeepEqual(av, bv) {
+			p[k] = bv
+		}
+	}
+	return p
 }
 
 // oneLine joins a multi-line error for the footer.

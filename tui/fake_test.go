@@ -62,6 +62,7 @@ type fakeSource struct {
 	patched  []string
 	updated  []api.Object
 	listErr  error
+	patchErr error
 	updErr   error
 	logs     map[string]string
 	logReads []string
@@ -169,6 +170,9 @@ func (f *fakeSource) Update(_ context.Context, res *api.Resource, obj api.Object
 func (f *fakeSource) Patch(_ context.Context, res *api.Resource, ns, name string, patch []byte) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.patchErr != nil {
+		return f.patchErr
+	}
 	f.patched = append(f.patched, res.Name+" "+ns+"/"+name+" "+string(patch))
 	return nil
 }
