@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -531,4 +533,20 @@ func TestScreenFitsEverySize(t *testing.T) {
 	h.keys("w")
 	check(80, 24)
 	mustContain(t, h.m.View(), "a very long log line a very long")
+}
+
+func TestReadBoundedLine(t *testing.T) {
+	long := strings.Repeat("x", 100000)
+	r := bufio.NewReaderSize(strings.NewReader(long+"\nshort\n"), 4096)
+	line, err := readBoundedLine(r, 16<<10)
+	if err != nil || len(line) != 16<<10 {
+		t.Fatalf("long line: %d bytes, %v", len(line), err)
+	}
+	line, err = readBoundedLine(r, 16<<10)
+	if err != nil || line != "short\n" {
+		t.Fatalf("next line %q, %v", line, err)
+	}
+	if _, err := readBoundedLine(r, 16<<10); err != io.EOF {
+		t.Fatalf("end: %v", err)
+	}
 }

@@ -122,6 +122,23 @@ func (m *Model) startLogs() tea.Cmd {
 	}
 }
 
+// readBoundedLine reads one line (with its newline) and keeps at most max bytes of it: the rest
+// of a longer line is read and dropped, so that output without newlines (a progress bar, binary
+// data) cannot fill the memory.
+func readBoundedLine(r *bufio.Reader, max int) (string, error) {
+	var b []byte
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if room := max - len(b); room > 0 {
+			b = append(b, chunk[:min(len(chunk), room)]...)
+		}
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		return string(b), err
+	}
+}
+
 // readLog sends rc's lines to s until rc ends or ctx is done.
 func readLog(ctx context.Context, rc io.ReadCloser, s *logStream) {
 	defer close(s.ch)
@@ -130,11 +147,8 @@ func readLog(ctx context.Context, rc io.ReadCloser, s *logStream) {
 	defer stop()
 	r := bufio.NewReaderSize(rc, 64<<10)
 	for {
-		line, err := r.ReadString('\n')
+		line, err := readBoundedLine(r, maxLogLine)
 		if line != "" {
-			if len(line) > maxLogLine {
-				line = line[:maxLogLine]
-			}
 			select {
 			case s.ch <- line:
 			case <-ctx.Done():

@@ -140,6 +140,12 @@ func (m *Model) pulseKey(k tea.KeyMsg) tea.Cmd {
 	case "esc", "q":
 		m.pulse, m.mode = nil, modeTable
 	case "r":
+		// A new generation: the pending tick of the old one dies, so that refreshing does not
+		// add a polling loop.
+		if m.pulse != nil {
+			m.seq++
+			m.pulse.gen = m.seq
+		}
 		return m.fetchPulse()
 	}
 	return nil
