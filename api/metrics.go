@@ -80,6 +80,10 @@ type UsageReport struct {
 	TypeMeta `json:",inline"`
 	Node     NodeMetrics  `json:"node"`
 	Pods     []PodMetrics `json:"pods,omitempty"`
+	// Unmeasured names ("namespace/name") the Pods that run on the node but could not be
+	// measured this time (a container just restarted, the kubelet just started): their earlier
+	// samples are kept, where a Pod left out of a report is gone.
+	Unmeasured []string `json:"unmeasured,omitempty"`
 }
 
 // UsageHistory is the window of samples the API server holds for one node or Pod, oldest first:

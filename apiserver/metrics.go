@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -74,7 +75,10 @@ func (m *metricsStore) add(r *api.UsageReport) {
 	ns.latest, ns.at = &nm, now
 	ns.add(usagePoint(nm.Timestamp, nm.Usage), now)
 
-	seen := make(map[string]bool, len(r.Pods))
+	seen := make(map[string]bool, len(r.Pods)+len(r.Unmeasured))
+	for _, key := range r.Unmeasured {
+		seen[key] = true
+	}
 	for i := range r.Pods {
 		pm := r.Pods[i]
 		pm.TypeMeta = api.TypeMeta{APIVersion: api.GroupMetrics + "/" + api.MetricsVersion, Kind: "PodMetrics"}
@@ -320,6 +324,34 @@ func (s *Server) acceptUsageReport(w http.ResponseWriter, r *http.Request, user,
 			return
 		}
 	}
+	if user != userAdmin {
+		rep.Pods = s.boundTo(r.Context(), node, rep.Pods)
+	}
 	s.metrics.add(rep)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// boundTo keeps the usage of the Pods that are bound to node (the same UID, spec.nodeName the
+// node), with their labels as stored: a node reports only what it runs, and cannot make its
+// numbers count for another namespace's selectors.
+func (s *Server) boundTo(ctx context.Context, node string, pods []api.PodMetrics) []api.PodMetrics {
+	res := api.LookupKind("v1", "Pod")
+	out := pods[:0]
+	for _, pm := range pods {
+		kv, err := s.store.Get(ctx, storageKey(res, pm.Namespace, pm.Name))
+		if err != nil {
+			continue
+		}
+		obj, err := decodeStored(res, kv.Value, kv.ModRev)
+		if err != nil {
+			continue
+		}
+		pod := obj.(*api.Pod)
+		if pod.Spec.NodeName != node || (pm.UID != "" && pm.UID != pod.UID) {
+			continue
+		}
+		pm.UID, pm.Labels = pod.UID, pod.Labels
+		out = append(out, pm)
+	}
+	return out
 }

@@ -41,10 +41,25 @@ func TestMetricsReportAndRead(t *testing.T) {
 		t.Fatalf("before any report: %v, %v", l, err)
 	}
 	web := map[string]string{"app": "web"}
+	if _, err := s.Client.Namespaces().Create(ctx, &api.Namespace{ObjectMeta: api.ObjectMeta{Name: "shop"}}); err != nil {
+		t.Fatal(err)
+	}
+	newPod := func(ns, name, node string, labels map[string]string) string {
+		p, err := s.Client.Pods(ns).Create(ctx, &api.Pod{ObjectMeta: api.ObjectMeta{Name: name, Labels: labels},
+			Spec: api.PodSpec{NodeName: node, Containers: []api.Container{{Name: "app", Image: "echo:latest"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(p.UID)
+	}
+	u1, u2, u3 := newPod("default", "web-1", "n1", web), newPod("default", "db-1", "n1", map[string]string{"app": "db"}), newPod("shop", "web-9", "n1", web)
+	u4 := newPod("default", "web-2", "n2", web)
+	// n1 also claims n2's web-2, and db-1 with the labels of web: neither counts.
 	rep := usageReport("n1", time.Now(),
-		podUsage("default", "web-1", "u1", web, "400m", "64Mi"),
-		podUsage("default", "db-1", "u2", map[string]string{"app": "db"}, "100m", "32Mi"),
-		podUsage("shop", "web-9", "u3", web, "50m", "16Mi"))
+		podUsage("default", "web-1", u1, web, "400m", "64Mi"),
+		podUsage("default", "db-1", u2, web, "100m", "32Mi"),
+		podUsage("default", "web-2", u4, web, "9", "1Gi"),
+		podUsage("shop", "web-9", u3, web, "50m", "16Mi"))
 	if err := n1.ReportUsage(ctx, rep); err != nil {
 		t.Fatalf("node n1 reports: %v", err)
 	}
@@ -83,18 +98,24 @@ func TestMetricsReportAndRead(t *testing.T) {
 	}
 
 	// The next report without db-1: it is gone from the node.
-	rep2 := usageReport("n1", time.Now(), podUsage("default", "web-1", "u1", web, "600m", "64Mi"), podUsage("shop", "web-9", "u3", web, "50m", "16Mi"))
+	rep2 := usageReport("n1", time.Now(), podUsage("default", "web-1", u1, web, "600m", "64Mi"), podUsage("shop", "web-9", u3, web, "50m", "16Mi"))
 	if err := n1.ReportUsage(ctx, rep2); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := s.Client.PodMetrics(ctx, "default", ""); len(l.Items) != 1 {
 		t.Errorf("after db-1 stopped being reported: %d items", len(l.Items))
 	}
+	// A Pod its node could not measure this time keeps its samples.
+	rep3 := usageReport("n1", time.Now(), podUsage("shop", "web-9", u3, web, "50m", "16Mi"))
+	rep3.Unmeasured = []string{"default/web-1"}
+	if err := n1.ReportUsage(ctx, rep3); err != nil {
+		t.Fatal(err)
+	}
 	h, err := s.Client.PodUsageHistory(ctx, "default", "web-1")
 	if err != nil || len(h.Points) != 2 || h.Points[0].CPUMilli != 400 || h.Points[1].CPUMilli != 600 || h.Points[1].MemoryBytes != 64<<20 {
 		t.Fatalf("history of web-1: %+v, %v", h, err)
 	}
-	if nh, err := s.Client.NodeUsageHistory(ctx, "n1"); err != nil || len(nh.Points) != 2 {
+	if nh, err := s.Client.NodeUsageHistory(ctx, "n1"); err != nil || len(nh.Points) != 3 {
 		t.Errorf("history of n1: %+v, %v", nh, err)
 	}
 	if _, err := s.Client.PodUsageHistory(ctx, "default", "db-1"); !client.IsNotFound(err) {

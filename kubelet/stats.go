@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -233,10 +234,12 @@ func statFieldKB(path, key string) uint64 {
 	return 0
 }
 
-// cpuSample is a cumulative CPU time and when it was read.
+// cpuSample is a cumulative CPU time, when it was read, and when the container it was read
+// from started (a restarted container has a new counter).
 type cpuSample struct {
-	nanos uint64
-	at    time.Time
+	nanos   uint64
+	at      time.Time
+	started time.Time
 }
 
 // cpuRate turns two cumulative CPU readings into millicores. A counter that went back (a new
@@ -253,6 +256,10 @@ func cpuRate(prev, cur cpuSample) (milli int64, window time.Duration, ok bool) {
 type usageSampler struct {
 	fs   cgroupFS
 	prev map[string]cpuSample // by container ID, "node" for the node
+	// fresh is how recently a container must have started for its first reading to count as
+	// a rate (its whole life is then short); an older container without a previous reading (the
+	// kubelet restarted) waits for a second one, rather than report its lifetime average.
+	fresh time.Duration
 }
 
 // containerSample is one running container as the sampler sees it.
@@ -275,22 +282,31 @@ func (s *usageSampler) sample(now time.Time, node string, cs []containerSample, 
 		window time.Duration
 	}
 	pods := map[string]*podAcc{}
+	incomplete := map[string]bool{} // Pods with a running container not measured this time
 	var order []string
-	var podCPU, podMem int64
 	for _, c := range cs {
 		u, err := s.fs.usageOf(c.pid)
 		if err != nil {
-			continue // exited between the listing and the reading
+			incomplete[c.podUID] = true // exited between the listing and the reading
+			continue
 		}
-		cur := cpuSample{nanos: u.CPUNanos, at: now}
+		cur := cpuSample{nanos: u.CPUNanos, at: now, started: c.started}
 		prev, had := s.prev[c.id]
-		if !had {
-			prev = cpuSample{nanos: 0, at: c.started}
+		if had && !prev.started.Equal(c.started) {
+			had = false // restarted: a new counter
 		}
 		s.prev[c.id] = cur
 		seen[c.id] = true
+		if !had {
+			if now.Sub(c.started) > s.fresh {
+				incomplete[c.podUID] = true
+				continue
+			}
+			prev = cpuSample{nanos: 0, at: c.started}
+		}
 		milli, window, ok := cpuRate(prev, cur)
 		if !ok {
+			incomplete[c.podUID] = true
 			continue
 		}
 		acc := pods[c.podUID]
@@ -310,8 +326,6 @@ func (s *usageSampler) sample(now time.Time, node string, cs []containerSample, 
 			api.ResourceCPU:    api.NewMilliQuantity(milli),
 			api.ResourceMemory: api.NewQuantity(int64(u.WorkingSet), true),
 		}})
-		podCPU += milli
-		podMem += int64(u.WorkingSet)
 	}
 	for id := range s.prev {
 		if !seen[id] && id != "node" && id != "self" {
@@ -320,8 +334,24 @@ func (s *usageSampler) sample(now time.Time, node string, cs []containerSample, 
 	}
 	rep := &api.UsageReport{TypeMeta: api.TypeMeta{APIVersion: "minik8s.io/v1", Kind: "UsageReport"}}
 	ts := api.NewTime(now)
+	// A Pod is reported whole or not at all: one without some of its containers would look
+	// idler than it is.
+	var podCPU, podMem int64
+	for _, c := range cs {
+		if incomplete[c.podUID] {
+			key := c.podNamespace + "/" + c.podName
+			if !slices.Contains(rep.Unmeasured, key) {
+				rep.Unmeasured = append(rep.Unmeasured, key)
+			}
+		}
+	}
 	for _, uid := range order {
+		if incomplete[uid] {
+			continue
+		}
 		acc := pods[uid]
+		cpu, mem := api.PodUsage(acc.pm)
+		podCPU, podMem = podCPU+cpu, podMem+mem
 		acc.pm.Timestamp = ts
 		acc.pm.Window = api.Duration{Duration: acc.window.Round(time.Millisecond)}
 		rep.Pods = append(rep.Pods, *acc.pm)
@@ -356,7 +386,7 @@ func (s *usageSampler) sample(now time.Time, node string, cs []containerSample, 
 
 // reportUsage samples and reports every interval until ctx ends.
 func (k *Kubelet) reportUsage(ctx context.Context) {
-	s := &usageSampler{fs: cgroupFS{root: "/"}}
+	s := &usageSampler{fs: cgroupFS{root: "/"}, fresh: 2 * k.cfg.MetricsInterval}
 	t := time.NewTicker(k.cfg.MetricsInterval)
 	defer t.Stop()
 	failing := false

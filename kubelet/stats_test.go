@@ -106,7 +106,7 @@ func TestSampleRatesAndGroupsByPod(t *testing.T) {
 		{id: "c", podUID: "u2", podName: "web-2", podNamespace: "default", name: "app", pid: 3, started: start},
 	}
 	labels := func(ns, name string) map[string]string { return map[string]string{"app": "web"} }
-	s := &usageSampler{fs: cgroupFS{root: root}}
+	s := &usageSampler{fs: cgroupFS{root: root}, fresh: 30 * time.Second}
 
 	// First sample: the rate is over the container's life (10 s), here 0.
 	rep := s.sample(start.Add(10*time.Second), "n1", cs, labels, false)
@@ -149,3 +149,50 @@ func TestSampleRatesAndGroupsByPod(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// An old container without a previous reading (the kubelet restarted) waits for a second
+// reading rather than report its lifetime average, and its Pod is left out until then; a
+// restarted container starts a new counter.
+func TestSampleAfterKubeletRestart(t *testing.T) {
+	root := t.TempDir()
+	set := func(pid, usec string) {
+		writeFiles(t, root, map[string]string{
+			"proc/" + pid + "/cgroup":                    "0::/k/" + pid + "\n",
+			"sys/fs/cgroup/k/" + pid + "/cpu.stat":       "usage_usec " + usec + "\n",
+			"sys/fs/cgroup/k/" + pid + "/memory.current": "1048576\n",
+		})
+	}
+	writeFiles(t, root, map[string]string{"proc/stat": "cpu  0 0 0 0 0 0 0 0 0 0\n", "proc/meminfo": "MemTotal: 10 kB\nMemAvailable: 10 kB\n"})
+	now := time.Unix(100000, 0)
+	long := now.Add(-24 * time.Hour)
+	// Busy for an hour long ago: 3600 s of CPU over a day of life.
+	set("1", "3600000000")
+	set("2", "0")
+	cs := []containerSample{
+		{id: "a", podUID: "u1", podName: "old", podNamespace: "default", name: "app", pid: 1, started: long},
+		{id: "b", podUID: "u1", podName: "old", podNamespace: "default", name: "side", pid: 2, started: now.Add(-2 * time.Second)},
+	}
+	s := &usageSampler{fs: cgroupFS{root: root}, fresh: 10 * time.Second}
+	if rep := s.sample(now, "n1", cs, nil, false); len(rep.Pods) != 0 || len(rep.Unmeasured) != 1 || rep.Unmeasured[0] != "default/old" {
+		t.Fatalf("first sample after a restart reported %+v, unmeasured %v; want the Pod left out (and named) until a second reading", rep.Pods, rep.Unmeasured)
+	}
+	// Idle since: the second reading gives the current rate, 0.
+	rep := s.sample(now.Add(5*time.Second), "n1", cs, nil, false)
+	if len(rep.Pods) != 1 || len(rep.Pods[0].Containers) != 2 {
+		t.Fatalf("second sample: %+v", rep.Pods)
+	}
+	if cpu, _ := api.PodUsage(&rep.Pods[0]); cpu != 0 {
+		t.Errorf("an idle Pod shows %dm", cpu)
+	}
+	// The container restarts (same ID, new start, counter from zero): a fresh counter, whose
+	// first reading is a rate over its short life.
+	set("1", "500000")
+	cs[0].started = now.Add(9 * time.Second)
+	rep = s.sample(now.Add(10*time.Second), "n1", cs, nil, false)
+	if len(rep.Pods) != 1 {
+		t.Fatalf("after a restart: %+v", rep.Pods)
+	}
+	if cpu, _ := api.PodUsage(&rep.Pods[0]); cpu != 500 {
+		t.Errorf("restarted container: %dm, want 500m (0.5 s over its 1 s of life)", cpu)
+	}
+}
