@@ -79,7 +79,8 @@ func (k *Kubelet) containersByName(ctx context.Context, uid string) (map[string]
 //
 // A Pod starts in two steps, each done in parallel: first the network (netns and CNI) beside
 // the images and containers of the sandbox and of every container to start (their specs only
-// need the netns path), then all their tasks.
+// need the netns path), and each container's task, prepared as soon as the netns exists (runc
+// create: its process is not running yet); then, with the network wired, the processes start.
 func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state) (time.Duration, func() error, error) {
 	uid := string(pod.UID)
 	ps := k.state(uid)
@@ -98,6 +99,8 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 		restarts int
 		mem      *containerMemory
 		ctr      containerd.Container
+		task     containerd.Task // prepared while the network is wired, started in step 2
+		taskErr  error           // preparing the task failed
 		err      error
 	}
 	var jobs []*job
@@ -146,11 +149,15 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 	needSandbox := !ok || !sb.Running
 	netnsPath := k.net.NetNSPath(uid)
 
-	// Step 1: network, sandbox container, containers.
+	// Step 1: network, sandbox container, containers, and the containers' tasks (runc create),
+	// which only need the network namespace to exist: they are prepared while the CNI plugins
+	// wire it, and their processes start in step 2, once it is wired.
 	var netRes networkResult
 	var netErr, sbErr error
 	var sbCtr containerd.Container
 	var wg sync.WaitGroup
+	nsReady := make(chan struct{})
+	markNS := sync.OnceFunc(func() { close(nsReady) })
 	createJobs := func(ip string) {
 		for _, j := range jobs {
 			if j.ctr != nil {
@@ -160,13 +167,26 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 			go func() {
 				defer wg.Done()
 				j.ctr, j.err = k.createContainer(ctx, pod, j.c, mounts[j.c.Name], netnsPath, ip, j.restarts, j.mem)
+				if j.err != nil {
+					return
+				}
+				select {
+				case <-nsReady:
+				case <-ctx.Done():
+					return
+				}
+				if _, err := os.Stat(netnsPath); err != nil {
+					return // the network failed: nothing to join
+				}
+				j.task, j.taskErr = k.rt.NewTask(ctx, j.ctr, uid, j.c.Name, j.restarts, true)
 			}()
 		}
 	}
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		netRes, netErr = k.net.SetUp(ctx, uid, pod.Namespace, pod.Name)
+		defer markNS()
+		netRes, netErr = k.net.SetUpNotify(ctx, uid, pod.Namespace, pod.Name, markNS)
 	}()
 	if needSandbox {
 		wg.Add(1)
@@ -180,6 +200,14 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 		createJobs("")
 	}
 	wg.Wait()
+	if netErr != nil || sbErr != nil {
+		for _, j := range jobs {
+			if j.task != nil {
+				k.rt.DropTask(ctx, j.task)
+				j.task = nil
+			}
+		}
+	}
 	if netErr != nil {
 		k.event(ctx, pod, api.EventTypeWarning, "FailedCreatePodSandBox", fmt.Sprintf("network: %v", netErr))
 		return 0, nil, fmt.Errorf("set up the network: %w", netErr)
@@ -211,7 +239,15 @@ func (k *Kubelet) ensure(ctx context.Context, pod *api.Pod, cs map[string]state)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := k.rt.Start(ctx, j.ctr, uid, j.c.Name, j.restarts); err != nil {
+			err := j.taskErr
+			switch {
+			case err != nil:
+			case j.task != nil:
+				err = k.rt.StartTask(ctx, j.task)
+			default:
+				err = k.rt.Start(ctx, j.ctr, uid, j.c.Name, j.restarts)
+			}
+			if err != nil {
 				j.mem.waitingReason, j.mem.waitingMessage = "RunContainerError", err.Error()
 				j.err = err
 				k.event(ctx, pod, api.EventTypeWarning, "Failed", err.Error())

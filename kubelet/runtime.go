@@ -228,20 +228,51 @@ func (r *runtime) Create(ctx context.Context, cs containerSpec) (containerd.Cont
 
 // Start starts a created container, its output going to its log file.
 func (r *runtime) Start(ctx context.Context, c containerd.Container, podUID, name string, restarts int) error {
+	task, err := r.NewTask(ctx, c, podUID, name, restarts, false)
+	if err != nil {
+		return err
+	}
+	return r.StartTask(ctx, task)
+}
+
+// NewTask prepares a container's process (runc create: namespaces, mounts, cgroup) without
+// starting it, its output going to its log file. A task that an interrupted start left is
+// taken over when it is still only created, and removed otherwise; fresh says that the
+// container was just created, so that there is none to look for.
+func (r *runtime) NewTask(ctx context.Context, c containerd.Container, podUID, name string, restarts int, fresh bool) (containerd.Task, error) {
 	ctx = r.ctx(ctx)
 	path := r.logPath(podUID, name, restarts)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+		return nil, err
+	}
+	if !fresh {
+		if t, err := c.Task(ctx, nil); err == nil {
+			if st, err := t.Status(ctx); err == nil && st.Status == containerd.Created {
+				return t, nil
+			}
+			_, _ = t.Delete(ctx, containerd.WithProcessKill)
+		}
 	}
 	task, err := c.NewTask(ctx, cio.LogFile(path))
 	if err != nil {
-		return fmt.Errorf("create task: %w", err)
+		return nil, fmt.Errorf("create task: %w", err)
 	}
+	return task, nil
+}
+
+// StartTask starts a prepared task's process; a task that fails to start is removed.
+func (r *runtime) StartTask(ctx context.Context, task containerd.Task) error {
+	ctx = r.ctx(ctx)
 	if err := task.Start(ctx); err != nil {
 		_, _ = task.Delete(ctx, containerd.WithProcessKill)
 		return fmt.Errorf("start task: %w", err)
 	}
 	return nil
+}
+
+// DropTask removes a prepared task that will not start.
+func (r *runtime) DropTask(ctx context.Context, task containerd.Task) {
+	_, _ = task.Delete(r.ctx(ctx), containerd.WithProcessKill)
 }
 
 // state is what containerd says of one container.

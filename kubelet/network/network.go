@@ -399,6 +399,14 @@ func (n *Network) NetNSPath(podUID string) string {
 // down before a fresh start. A failed SetUp leaves nothing behind. Calls for the
 // same podUID are serialized.
 func (n *Network) SetUp(ctx context.Context, podUID, namespace, name string) (Result, error) {
+	return n.SetUpNotify(ctx, podUID, namespace, name, nil)
+}
+
+// SetUpNotify is SetUp that calls nsReady (if not nil) as soon as the network namespace exists
+// at NetNSPath, before the CNI plugins wire it, so that a caller can prepare containers that
+// join it meanwhile (their processes must not start before SetUpNotify returns). It is not
+// called when the set-up fails before the namespace exists.
+func (n *Network) SetUpNotify(ctx context.Context, podUID, namespace, name string, nsReady func()) (Result, error) {
 	if err := validatePodUID(podUID); err != nil {
 		return Result{}, err
 	}
@@ -428,6 +436,9 @@ func (n *Network) SetUp(ctx context.Context, podUID, namespace, name string) (Re
 
 	if err := createNetNS(nsPath); err != nil {
 		return Result{}, fmt.Errorf("set up network of %s: %w", what, err)
+	}
+	if nsReady != nil {
+		nsReady()
 	}
 	fail := func(err error) (Result, error) {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
