@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/containerd/containerd"
+	"github.com/containerd/containerd/errdefs"
 	specs "github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/minik8s/minik8s/api"
@@ -67,6 +68,9 @@ func (k *Kubelet) containersByName(ctx context.Context, uid string) (map[string]
 	out := map[string]state{}
 	for _, c := range list {
 		st, err := k.rt.Inspect(ctx, c)
+		if errdefs.IsNotFound(err) {
+			continue // removed since the listing
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -304,6 +304,9 @@ func (r *runtime) Inspect(ctx context.Context, c containerd.Container) (state, e
 		return st, err
 	}
 	ts, err := task.Status(ctx)
+	if errdefs.IsNotFound(err) {
+		return st, nil // removed meanwhile (a Pod's sandbox released as it finishes)
+	}
 	if err != nil {
 		return st, err
 	}
