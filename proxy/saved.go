@@ -41,7 +41,7 @@ func parseSaved(saved []byte) map[string]*savedTable {
 		case strings.HasPrefix(line, "-A "):
 			chain, spec, _ := strings.Cut(line[3:], " ")
 			r := savedRule{chain: chain, spec: spec}
-			args := splitArgs(spec)
+			args := SplitRestoreArgs(spec)
 			for i := 0; i+1 < len(args); i++ {
 				if args[i] == "-j" || args[i] == "-g" || args[i] == "--jump" || args[i] == "--goto" {
 					r.target = args[i+1]
@@ -106,9 +106,10 @@ func (t *savedTable) jumpsInto(chains []string) []savedRule {
 	return out
 }
 
-// splitArgs splits a rule the way iptables-restore does: on blanks, except inside double
-// quotes, where a backslash escapes the next character.
-func splitArgs(s string) []string {
+// SplitRestoreArgs splits a rule the way iptables-restore does: on blanks, except inside
+// double quotes, where a backslash escapes the next character. The fake iptables of the tests
+// parses with it too.
+func SplitRestoreArgs(s string) []string {
 	var out []string
 	var cur strings.Builder
 	in, quoted, esc := false, false, false

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/minik8s/minik8s/proxy"
 )
 
 // builtins are the built-in chains of the tables the fake models, in iptables-save's order.
@@ -224,7 +226,7 @@ func (t *Tables) Restore(_ context.Context, data []byte) error {
 			cur.chains[name] = &chain{name: name} // creates or flushes
 			continue
 		}
-		args := splitArgs(line)
+		args := proxy.SplitRestoreArgs(line)
 		if len(args) < 2 {
 			return fail("bad line %q", line)
 		}
@@ -335,39 +337,6 @@ func checkRefs(t *table) error {
 		}
 	}
 	return nil
-}
-
-// splitArgs splits a line as iptables-restore does: on blanks, except inside double
-// quotes, where a backslash escapes the next character.
-func splitArgs(s string) []string {
-	var out []string
-	var cur strings.Builder
-	in, quoted, esc := false, false, false
-	for _, c := range s {
-		switch {
-		case esc:
-			cur.WriteRune(c)
-			esc = false
-		case quoted && c == '\\':
-			esc = true
-		case c == '"':
-			quoted = !quoted
-			in = true
-		case !quoted && (c == ' ' || c == '\t'):
-			if in {
-				out = append(out, cur.String())
-				cur.Reset()
-				in = false
-			}
-		default:
-			cur.WriteRune(c)
-			in = true
-		}
-	}
-	if in {
-		out = append(out, cur.String())
-	}
-	return out
 }
 
 func joinArgs(args []string) string {
