@@ -350,15 +350,5 @@ func progressLine(label string, u v1.Update) string {
 	if filled < width {
 		bar += ">" + strings.Repeat(" ", width-filled-1)
 	}
-	return fmt.Sprintf("%s [%s] %s / %s", label, bar, sizeString(u.Complete), sizeString(u.Total))
-}
-
-func sizeString(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
+	return fmt.Sprintf("%s [%s] %s / %s", label, bar, images.HumanBytes(u.Complete), images.HumanBytes(u.Total))
 }

@@ -136,7 +136,7 @@ func Build(ctx context.Context, opts Options) error {
 		}
 		d, _ := img.Digest()
 		fi, _ := os.Stat(out)
-		fmt.Fprintf(progress, "wrote %s: %s:latest %s (%s)\n", out, t.name, d, humanBytes(fi.Size()))
+		fmt.Fprintf(progress, "wrote %s: %s:latest %s (%s)\n", out, t.name, d, HumanBytes(fi.Size()))
 	}
 	return nil
 }
@@ -331,7 +331,8 @@ func exposed(ports []string) map[string]struct{} {
 	return m
 }
 
-func humanBytes(n int64) string {
+// HumanBytes writes a size in B, KiB or MiB, one decimal.
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<20:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))

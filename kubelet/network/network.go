@@ -167,7 +167,7 @@ func New(cfg Config) (*Network, error) {
 		cfg:      c,
 		paths:    []string{binDir},
 		podNet:   podNet,
-		gateway:  nextIP(podNet.IP),
+		gateway:  cniplugin.NextIP(podNet.IP),
 		confPath: filepath.Join(c.StateDir, "net.d", confFileName),
 	}
 	for _, d := range c.PluginDirs {
@@ -707,17 +707,6 @@ func validatePodUID(uid string) error {
 		return fmt.Errorf("pod network: pod UID %q is not a valid CNI container ID", uid)
 	}
 	return nil
-}
-
-func nextIP(ip net.IP) net.IP {
-	out := append(net.IP(nil), ip...)
-	for i := len(out) - 1; i >= 0; i-- {
-		out[i]++
-		if out[i] != 0 {
-			break
-		}
-	}
-	return out
 }
 
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {

@@ -84,16 +84,26 @@ func Main() {
 		"CNI plugin "+BinaryName+" (minik8s): the node's pod subnet for the "+DelegateType+" and "+IPAMType+" plugins")
 }
 
-func cmdAdd(args *skel.CmdArgs) error {
+// delegateOf reads the plugin's configuration and the node's subnet file, and returns the
+// configuration to hand to the delegate plugin.
+func delegateOf(args *skel.CmdArgs) (*NetConf, []byte, error) {
 	conf, err := ParseNetConf(args.StdinData)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	subnet, err := ReadSubnetFile(conf.SubnetFile)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	delegate, err := DelegateConfig(conf, subnet)
+	if err != nil {
+		return nil, nil, err
+	}
+	return conf, delegate, nil
+}
+
+func cmdAdd(args *skel.CmdArgs) error {
+	conf, delegate, err := delegateOf(args)
 	if err != nil {
 		return err
 	}
@@ -111,15 +121,7 @@ func cmdAdd(args *skel.CmdArgs) error {
 }
 
 func cmdCheck(args *skel.CmdArgs) error {
-	conf, err := ParseNetConf(args.StdinData)
-	if err != nil {
-		return err
-	}
-	subnet, err := ReadSubnetFile(conf.SubnetFile)
-	if err != nil {
-		return err
-	}
-	delegate, err := DelegateConfig(conf, subnet)
+	_, delegate, err := delegateOf(args)
 	if err != nil {
 		return err
 	}
@@ -263,7 +265,7 @@ func DelegateConfig(conf *NetConf, subnet *net.IPNet) ([]byte, error) {
 
 	// Each route names the gateway (the bridge's address), which is what bridge
 	// makes of a route without one anyway, so that CHECK finds it as it is.
-	gateway := nextIP(subnet.IP).String()
+	gateway := NextIP(subnet.IP).String()
 	type route struct {
 		Dst string `json:"dst"`
 		GW  string `json:"gw"`
@@ -394,7 +396,8 @@ func normalizeSubnet(s *net.IPNet) (*net.IPNet, error) {
 	return out, nil
 }
 
-func nextIP(ip net.IP) net.IP {
+// NextIP is the address after ip (the gateway after a subnet's network address).
+func NextIP(ip net.IP) net.IP {
 	out := append(net.IP(nil), ip...)
 	for i := len(out) - 1; i >= 0; i-- {
 		out[i]++
