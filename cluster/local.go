@@ -391,6 +391,11 @@ func Down(o Options, purge bool) error {
 			}
 		}
 		stopProcess(o.Progress, "containerd of "+n.Name, filepath.Join(n.Dir, "containerd.pid"))
+		// A task whose creation a stopped kubelet interrupted can leave its shim behind,
+		// unknown to containerd and so to the reset.
+		if k := killShims(n.containerdSock()); k > 0 {
+			fmt.Fprintf(o.Progress, "stopped %d container shim(s) of %s that containerd no longer knew\n", k, n.Name)
+		}
 	}
 	fmt.Fprintln(o.Progress, "removing the cluster's network")
 	if err := tearDownNetwork(nodes); err != nil && first == nil {
@@ -578,4 +583,31 @@ func unmountUnder(dir string) {
 	for _, p := range points {
 		_ = syscall.Unmount(p, syscall.MNT_DETACH)
 	}
+}
+
+// killShims kills the containerd shims that serve the containerd at sock (their -address
+// argument), and says how many there were.
+func killShims(sock string) int {
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	n := 0
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(b), "\x00"), "\x00")
+		if len(args) == 0 || !strings.HasPrefix(filepath.Base(args[0]), "containerd-shim") {
+			continue
+		}
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "-address" && args[i+1] == sock {
+				pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+				if err == nil && syscall.Kill(pid, syscall.SIGKILL) == nil {
+					n++
+				}
+				break
+			}
+		}
+	}
+	return n
 }

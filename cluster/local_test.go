@@ -1,6 +1,10 @@
 package cluster
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -39,5 +43,39 @@ func TestOptionsRefused(t *testing.T) {
 		if err := o.defaults(); err == nil {
 			t.Errorf("%+v was accepted", o)
 		}
+	}
+}
+
+func TestKillShims(t *testing.T) {
+	dir := t.TempDir()
+	shim := filepath.Join(dir, "containerd-shim-fake")
+	data, err := os.ReadFile("/bin/sh")
+	if err != nil {
+		t.Skip("no /bin/sh")
+	}
+	if err := os.WriteFile(shim, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "containerd.sock")
+	start := func(address string) *exec.Cmd {
+		cmd := exec.Command(shim, "-c", "read x; :", "-address", address)
+		if _, err := cmd.StdinPipe(); err != nil { // kept open: the shell waits on it
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+		return cmd
+	}
+	mine, other := start(sock), start(sock+".other")
+	if n := killShims(sock); n != 1 {
+		t.Fatalf("killed %d shims, want the one of %s", n, sock)
+	}
+	if err := mine.Wait(); err == nil {
+		t.Error("the shim of the socket is still running")
+	}
+	if err := other.Process.Signal(syscall.Signal(0)); err != nil {
+		t.Errorf("the shim of another containerd was killed: %v", err)
 	}
 }
