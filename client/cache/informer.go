@@ -214,6 +214,24 @@ func (i *Informer) WaitForSync(ctx context.Context) bool {
 	}
 }
 
+// RunAll runs the informers until ctx ends and waits for their first lists; once they all have
+// listed, it calls work (a controller's workers, which return when ctx ends). It returns when
+// work has returned (or ctx ended before the lists) and the informers have stopped.
+func RunAll(ctx context.Context, infs []*Informer, work func()) {
+	var wg sync.WaitGroup
+	for _, inf := range infs {
+		wg.Go(func() { inf.Run(ctx) })
+	}
+	synced := true
+	for _, inf := range infs {
+		synced = synced && inf.WaitForSync(ctx)
+	}
+	if synced {
+		work()
+	}
+	wg.Wait()
+}
+
 // Get returns the cached object with key "namespace/name" (or "name").
 func (i *Informer) Get(key string) (api.Object, bool) {
 	i.mu.RLock()

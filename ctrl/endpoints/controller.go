@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minik8s/minik8s/api"
@@ -73,16 +72,11 @@ func New(c *client.Client, log *slog.Logger) *Controller {
 
 // Run keeps the Endpoints with the given number of workers until ctx ends. Call it once.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	var wg sync.WaitGroup
-	wg.Go(func() { c.services.Run(ctx) })
-	wg.Go(func() { c.pods.Run(ctx) })
-	wg.Go(func() { c.endpoints.Run(ctx) })
-	if c.services.WaitForSync(ctx) && c.pods.WaitForSync(ctx) && c.endpoints.WaitForSync(ctx) {
+	cache.RunAll(ctx, []*cache.Informer{c.services, c.pods, c.endpoints}, func() {
 		c.log.Info("endpoints controller: started", "workers", workers)
 		c.queue.Run(ctx, workers, c.sync)
-	}
+	})
 	c.queue.ShutDown()
-	wg.Wait()
 }
 
 // enqueueServicesOf queues the Services of pod's namespace whose selector matches its labels.

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minik8s/minik8s/api"
@@ -77,7 +76,6 @@ func New(c *client.Client, log *slog.Logger) *Collector {
 
 // Run collects garbage until ctx ends. Call it once.
 func (g *Collector) Run(ctx context.Context) {
-	var wg sync.WaitGroup
 	var all []*cache.Informer
 	for _, inf := range g.dependents {
 		all = append(all, inf)
@@ -85,19 +83,11 @@ func (g *Collector) Run(ctx context.Context) {
 	for _, inf := range g.owners {
 		all = append(all, inf)
 	}
-	for _, inf := range all {
-		wg.Go(func() { inf.Run(ctx) })
-	}
-	synced := true
-	for _, inf := range all {
-		synced = synced && inf.WaitForSync(ctx)
-	}
-	if synced {
+	cache.RunAll(ctx, all, func() {
 		g.log.Info("garbage collector: started")
 		g.queue.Run(ctx, 2, g.sync)
-	}
+	})
 	g.queue.ShutDown()
-	wg.Wait()
 }
 
 // enqueueDependentsOf queues the dependents whose controller is owner.

@@ -153,15 +153,11 @@ func New(c *client.Client, opts Options, log *slog.Logger) *Controller {
 
 // Run syncs the autoscalers with the given number of workers until ctx ends. Call it once.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	var wg sync.WaitGroup
-	wg.Go(func() { c.hpas.Run(ctx) })
-	wg.Go(func() { c.pods.Run(ctx) })
-	if c.hpas.WaitForSync(ctx) && c.pods.WaitForSync(ctx) {
+	cache.RunAll(ctx, []*cache.Informer{c.hpas, c.pods}, func() {
 		c.log.Info("hpa controller: started", "workers", workers, "syncPeriod", c.opts.SyncPeriod, "tolerance", c.opts.Tolerance)
 		c.queue.Run(ctx, workers, c.sync)
-	}
+	})
 	c.queue.ShutDown()
-	wg.Wait()
 }
 
 // sync looks at the autoscaler named key once and schedules the next look one period later.

@@ -83,14 +83,11 @@ func New(c *client.Client, grace time.Duration, log *slog.Logger) *Controller {
 
 // Run watches the nodes until ctx ends. Call it once.
 func (c *Controller) Run(ctx context.Context) {
-	var wg sync.WaitGroup
-	wg.Go(func() { c.nodes.Run(ctx) })
-	if c.nodes.WaitForSync(ctx) {
+	cache.RunAll(ctx, []*cache.Informer{c.nodes}, func() {
 		c.log.Info("node controller: started", "grace", c.grace)
 		c.queue.Run(ctx, workers, c.sync)
-	}
+	})
 	c.queue.ShutDown()
-	wg.Wait()
 }
 
 // sync brings the node named key in line with Evaluate: it writes the status, then the taints,

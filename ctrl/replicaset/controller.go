@@ -91,15 +91,11 @@ func New(c *client.Client, log *slog.Logger) *Controller {
 
 // Run keeps the ReplicaSets with the given number of workers until ctx ends. Call it once.
 func (c *Controller) Run(ctx context.Context, workers int) {
-	var wg sync.WaitGroup
-	wg.Go(func() { c.rsets.Run(ctx) })
-	wg.Go(func() { c.pods.Run(ctx) })
-	if c.rsets.WaitForSync(ctx) && c.pods.WaitForSync(ctx) {
+	cache.RunAll(ctx, []*cache.Informer{c.rsets, c.pods}, func() {
 		c.log.Info("replicaset controller: started", "workers", workers)
 		c.queue.Run(ctx, workers, c.sync)
-	}
+	})
 	c.queue.ShutDown()
-	wg.Wait()
 }
 
 func refUID(p *api.Pod) []string {

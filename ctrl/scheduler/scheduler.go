@@ -126,13 +126,11 @@ func New(c *client.Client, log *slog.Logger) *Scheduler {
 // time; the workers bind in parallel. Call it once.
 func (s *Scheduler) Run(ctx context.Context, workers int) {
 	var wg sync.WaitGroup
-	wg.Go(func() { s.nodes.Run(ctx) })
-	wg.Go(func() { s.pods.Run(ctx) })
 	wg.Go(func() { s.events.run(ctx) })
-	if s.nodes.WaitForSync(ctx) && s.pods.WaitForSync(ctx) {
+	cache.RunAll(ctx, []*cache.Informer{s.nodes, s.pods}, func() {
 		s.log.Info("scheduler: started", "workers", workers)
 		s.queue.Run(ctx, workers, s.sync)
-	}
+	})
 	s.queue.ShutDown()
 	wg.Wait()
 }
