@@ -31,10 +31,12 @@ const (
 
 // usageSeries is the samples of one node or Pod.
 type usageSeries struct {
-	node   string // the node that reported it
-	latest any    // *api.NodeMetrics or *api.PodMetrics
-	at     time.Time
-	points []api.UsagePoint
+	node string // the node that reported it
+	// The latest sample: of a node or of a Pod.
+	nodeLatest *api.NodeMetrics
+	podLatest  *api.PodMetrics
+	at         time.Time
+	points     []api.UsagePoint
 }
 
 func (u *usageSeries) add(p api.UsagePoint, now time.Time) {
@@ -72,7 +74,7 @@ func (m *metricsStore) add(r *api.UsageReport) {
 	}
 	nm := r.Node
 	nm.TypeMeta = api.TypeMeta{APIVersion: api.GroupMetrics + "/" + api.MetricsVersion, Kind: "NodeMetrics"}
-	ns.latest, ns.at = &nm, now
+	ns.nodeLatest, ns.at = &nm, now
 	ns.add(usagePoint(nm.Timestamp, nm.Usage), now)
 
 	seen := make(map[string]bool, len(r.Pods)+len(r.Unmeasured))
@@ -85,11 +87,11 @@ func (m *metricsStore) add(r *api.UsageReport) {
 		key := pm.Namespace + "/" + pm.Name
 		seen[key] = true
 		ps := m.pods[key]
-		if ps == nil || ps.latest.(*api.PodMetrics).UID != pm.UID {
+		if ps == nil || ps.podLatest.UID != pm.UID {
 			ps = &usageSeries{}
 			m.pods[key] = ps
 		}
-		ps.node, ps.latest, ps.at = node, &pm, now
+		ps.node, ps.podLatest, ps.at = node, &pm, now
 		cpu, mem := api.PodUsage(&pm)
 		ps.add(api.UsagePoint{Timestamp: pm.Timestamp, CPUMilli: cpu, MemoryBytes: mem}, now)
 	}
@@ -130,7 +132,7 @@ func (m *metricsStore) podMetrics(ns string, sel api.Selector) []api.PodMetrics 
 	defer m.mu.RUnlock()
 	out := []api.PodMetrics{}
 	for _, ps := range m.pods {
-		pm := ps.latest.(*api.PodMetrics)
+		pm := ps.podLatest
 		if (ns != "" && pm.Namespace != ns) || now.Sub(ps.at) > metricsStale || (sel != nil && !sel.Matches(pm.Labels)) {
 			continue
 		}
@@ -149,7 +151,7 @@ func (m *metricsStore) nodeMetrics(sel api.Selector) []api.NodeMetrics {
 	defer m.mu.RUnlock()
 	out := []api.NodeMetrics{}
 	for _, s := range m.nodes {
-		nm := s.latest.(*api.NodeMetrics)
+		nm := s.nodeLatest
 		if now.Sub(s.at) > metricsStale || (sel != nil && !sel.Matches(nm.Labels)) {
 			continue
 		}
