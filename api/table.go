@@ -1116,7 +1116,7 @@ func FormatUsage(resource string, q Quantity) string {
 	case ResourceCPU:
 		return fmt.Sprintf("%dm", q.MilliValue())
 	case ResourceMemory:
-		return fmt.Sprintf("%dMi", q.Value()/(1<<20))
+		return tableFormatMi(q.Value())
 	}
 	return q.String()
 }
